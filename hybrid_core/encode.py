@@ -1,0 +1,130 @@
+"""Batched encoding with a per-text embedding cache.
+
+Cache layout: ``cache/embeddings/<key>/shard-*.npz`` where ``key`` hashes the model fingerprint, the
+prompt and the max sequence length; each shard holds ``hashes`` (sha1 of each text, 20 bytes) and
+``embeddings`` (float32). A text is encoded once per key, whatever data set or slice it came from;
+shards are written atomically under unique names, so concurrent evaluations never corrupt each
+other. Loaded with ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from hybrid_core import paths
+from hybrid_core.io_utils import atomic_path
+
+
+def _text_hashes(texts: Sequence[str]) -> np.ndarray:
+    return np.array([hashlib.sha1(t.encode("utf-8")).digest() for t in texts], dtype="S20")
+
+
+def cache_key(model_fingerprint: str, prompt: str, max_seq_length: int | None) -> str:
+    """Folder name for one (model, prompt, max length) combination."""
+    raw = f"{model_fingerprint}\x1f{prompt}\x1f{max_seq_length}"
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+
+
+class EmbeddingCache:
+    """Text-hash -> embedding store for one cache key."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._index: dict[bytes, np.ndarray] = {}
+        self._loaded: set[str] = set()
+
+    def _refresh(self) -> None:
+        if not self.folder.is_dir():
+            return
+        for shard in sorted(self.folder.glob("shard-*.npz")):
+            if shard.name in self._loaded:
+                continue
+            with np.load(shard, allow_pickle=False) as z:
+                for h, e in zip(z["hashes"], z["embeddings"], strict=True):
+                    self._index[bytes(h)] = e
+            self._loaded.add(shard.name)
+
+    def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Boolean mask of cached hashes, and their rows (None when nothing is cached)."""
+        self._refresh()
+        found = np.array([bytes(h) in self._index for h in hashes], dtype=bool)
+        if not found.any():
+            return found, None
+        rows = np.stack([self._index[bytes(h)] for h, f in zip(hashes, found, strict=True) if f])
+        return found, rows
+
+    def add(self, hashes: np.ndarray, embeddings: np.ndarray) -> None:
+        """Write a new shard atomically."""
+        if len(hashes) == 0:
+            return
+        target = self.folder / f"shard-{uuid.uuid4().hex}.npz"
+        with atomic_path(target) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, hashes=hashes, embeddings=embeddings.astype(np.float32))
+        for h, e in zip(hashes, embeddings, strict=True):
+            self._index[bytes(h)] = e
+        self._loaded.add(target.name)
+
+
+def encode(
+    model,
+    texts: Sequence[str],
+    prompt: str = "",
+    *,
+    model_fingerprint: str | None = None,
+    batch_size: int = 64,
+    use_cache: bool = True,
+    progress: bool = False,
+    cache_root: Path | None = None,
+) -> np.ndarray:
+    """L2-normalised float32 embeddings of ``texts`` (with ``prompt`` prepended), cached.
+
+    Duplicate texts are encoded once. Only texts missing from the cache reach the model;
+    sentence-transformers sorts them by length so each batch pads little.
+
+    Example:
+        >>> emb = encode(model, ["Hallo Welt", "hello world"], prompt="passage: ")  # doctest: +SKIP
+    """
+    texts = list(texts)
+    dim = model.get_sentence_embedding_dimension()
+    if not texts:
+        return np.zeros((0, dim), dtype=np.float32)
+    uniq, inverse = np.unique(np.array(texts, dtype=object), return_inverse=True)
+    hashes = _text_hashes(uniq)
+    out = np.empty((len(uniq), dim), dtype=np.float32)
+    cache = None
+    todo = np.ones(len(uniq), dtype=bool)
+    if use_cache and model_fingerprint:
+        root = cache_root or paths.embeddings_dir()
+        cache = EmbeddingCache(root / cache_key(model_fingerprint, prompt, model.max_seq_length))
+        found, rows = cache.lookup(hashes)
+        if rows is not None:
+            out[found] = rows
+        todo = ~found
+    if todo.any():
+        missing = [prompt + t for t in uniq[todo]]
+        emb = model.encode(
+            missing,
+            batch_size=batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=progress,
+        ).astype(np.float32)
+        out[todo] = emb
+        if cache is not None:
+            cache.add(hashes[todo], emb)
+    return out[inverse]
+
+
+def set_threads() -> int:
+    """Use every core for intra-op parallelism (2 here); returns the thread count."""
+    import torch
+
+    n = max(1, os.cpu_count() or 1)
+    torch.set_num_threads(n)
+    return n

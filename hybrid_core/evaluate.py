@@ -1,0 +1,224 @@
+"""Evaluation over settings x pools: mono (X->X), cross (X->Y) and multilingual (X->all).
+
+A *setting* is a query language and a pool. For a parallel set with languages L:
+- mono: queries in X against the candidates in X, for every X (|L| settings);
+- cross: queries in X against the candidates in Y, for every ordered pair X != Y;
+- multi: queries in X against every candidate of every language (one pool), for every X.
+A query takes part in a setting when the pool holds at least one of its relevant candidates
+(MLQA-R questions exist in 2-4 languages only), as in LAReQA. Macro averages are the mean over
+queries within a setting, then the mean over the settings of a kind.
+
+Non-parallel sets (BEIR-style) get one setting per query language against the whole corpus
+(kind ``multi``; with one language that is simply the standard retrieval evaluation).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hybrid_core.data.dataset import RetrievalDataset
+from hybrid_core.metrics import BIAS_METRICS, METRICS, compute
+from hybrid_core.scoring import relevant_ranks, score_matrix, top_k
+
+MULTI = "multi"
+KINDS = ("mono", "cross", "multi")
+OWN_TOP_K = 10
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Queries in ``query_language`` against the pool ``pool`` (a language code or ``multi``)."""
+
+    query_language: str
+    pool: str
+
+    @property
+    def kind(self) -> str:
+        if self.pool == MULTI:
+            return "multi"
+        return "mono" if self.pool == self.query_language else "cross"
+
+    @property
+    def name(self) -> str:
+        return f"{self.query_language}->{self.pool}"
+
+
+def settings_for(dataset: RetrievalDataset, kinds: tuple[str, ...] = KINDS) -> list[Setting]:
+    """Every setting of the requested kinds that the data set supports."""
+    q_langs, c_langs = dataset.query_languages, dataset.corpus_languages
+    out: list[Setting] = []
+    if not dataset.parallel:
+        return [Setting(x, MULTI) for x in q_langs] if "multi" in kinds else []
+    for x in q_langs:
+        for y in c_langs:
+            s = Setting(x, y)
+            if s.kind in kinds:
+                out.append(s)
+        if "multi" in kinds:
+            out.append(Setting(x, MULTI))
+    return out
+
+
+def _relevance_table(dataset: RetrievalDataset) -> pd.DataFrame:
+    """One row per (query position, candidate position, grade, candidate language)."""
+    doc_pos = pd.Series(np.arange(len(dataset.corpus)), index=dataset.corpus["id"])
+    q_pos = pd.Series(np.arange(len(dataset.queries)), index=dataset.queries["id"])
+    rows = [(q, d, g) for q, rel in dataset.qrels.items() for d, g in rel.items() if g > 0]
+    table = pd.DataFrame(rows, columns=["qid", "did", "grade"])
+    table = table[table["qid"].isin(q_pos.index) & table["did"].isin(doc_pos.index)]
+    table["q"] = q_pos.loc[table["qid"]].to_numpy()
+    table["d"] = doc_pos.loc[table["did"]].to_numpy()
+    table["doc_language"] = dataset.corpus["language"].to_numpy()[table["d"].to_numpy()]
+    return table[["q", "d", "grade", "doc_language"]].reset_index(drop=True)
+
+
+def _padded(groups: pd.DataFrame, order: np.ndarray, col: str, fill: float) -> np.ndarray:
+    """Ragged per-query lists (grouped by ``q``) as a (len(order), R) array."""
+    lists = groups.groupby("q")[col].agg(list)
+    width = max(1, int(lists.map(len).max())) if len(lists) else 1
+    out = np.full((len(order), width), fill, dtype=np.float64)
+    for i, q in enumerate(order):
+        vals = lists.get(q, [])
+        out[i, : len(vals)] = vals
+    return out
+
+
+def score_setting(
+    dataset: RetrievalDataset,
+    setting: Setting,
+    query_emb: np.ndarray,
+    corpus_emb: np.ndarray,
+    relevance: pd.DataFrame,
+) -> pd.DataFrame:
+    """Per-query metrics of one setting (and bias columns for multilingual pools)."""
+    queries, corpus = dataset.queries, dataset.corpus
+    in_pool = np.ones(len(corpus), bool) if setting.pool == MULTI else (corpus["language"] == setting.pool).to_numpy()
+    pool_idx = np.flatnonzero(in_pool)
+    local = np.full(len(corpus), -1)
+    local[pool_idx] = np.arange(len(pool_idx))
+    q_mask = (queries["language"] == setting.query_language).to_numpy()
+    rel = relevance[q_mask[relevance["q"].to_numpy()] & in_pool[relevance["d"].to_numpy()]].copy()
+    if rel.empty:
+        return pd.DataFrame()
+    rel["local"] = local[rel["d"].to_numpy()]
+    order = np.array(sorted(rel["q"].unique()))
+    relevant = _padded(rel, order, "local", -1).astype(np.int64)
+    gains = _padded(rel, order, "grade", 0.0)
+    scores = score_matrix(query_emb[order], corpus_emb[pool_idx])
+    rr = relevant_ranks(scores, relevant, gains)
+    frame = pd.DataFrame(
+        {
+            "setting": setting.name,
+            "kind": setting.kind,
+            "query_language": setting.query_language,
+            "pool": setting.pool,
+            "query_id": queries["id"].to_numpy()[order],
+            "question_id": queries["question_id"].to_numpy()[order],
+            "n_relevant": rr.n_relevant,
+        }
+    )
+    for name, values in compute(rr).items():
+        frame[name] = values
+    if setting.pool == MULTI and dataset.parallel:
+        frame["rank_distance"] = BIAS_METRICS["rank_distance"](rr)
+        doc_langs = corpus["language"].to_numpy()[pool_idx]
+        # best rank of the relevant candidate in each language
+        rel_lang = np.where(relevant >= 0, doc_langs[np.maximum(relevant, 0)], "")
+        for lang in dataset.corpus_languages:
+            frame[f"rank:{lang}"] = np.where(rel_lang == lang, rr.ranks, np.inf).min(axis=1)
+        frame.replace({c: {np.inf: np.nan} for c in frame.columns if c.startswith("rank:")}, inplace=True)
+        top_idx, _ = top_k(scores, OWN_TOP_K)
+        frame[f"own@{OWN_TOP_K}"] = (doc_langs[top_idx] == setting.query_language).mean(axis=1)
+    return frame
+
+
+def score_all(
+    dataset: RetrievalDataset,
+    query_emb: np.ndarray,
+    corpus_emb: np.ndarray,
+    settings: list[Setting] | None = None,
+) -> pd.DataFrame:
+    """Per-query results of every setting, one row per (setting, query)."""
+    settings = settings_for(dataset) if settings is None else settings
+    relevance = _relevance_table(dataset)
+    frames = [score_setting(dataset, s, query_emb, corpus_emb, relevance) for s in settings]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def summarize(per_query: pd.DataFrame, dataset: RetrievalDataset) -> dict:
+    """Macro averages per kind, every setting's means, and the language-bias views."""
+    metric_cols = [m for m in METRICS if m in per_query.columns]
+    by_setting = per_query.groupby(["kind", "setting"], sort=False)[metric_cols].mean()
+    counts = per_query.groupby("setting", sort=False).size()
+    macro = {
+        kind: by_setting.loc[kind].mean().to_dict() for kind in KINDS if kind in by_setting.index.get_level_values(0)
+    }
+    settings = {s: {"kind": k, "n_queries": int(counts[s]), **row.to_dict()} for (k, s), row in by_setting.iterrows()}
+    summary = {"macro": macro, "settings": settings, "n_queries": int(per_query["query_id"].nunique())}
+    multi = per_query[per_query["kind"] == "multi"]
+    if "rank_distance" in multi.columns and not multi.empty:
+        rd = multi.groupby("query_language")["rank_distance"].mean()
+        rank_cols = [c for c in multi.columns if c.startswith("rank:")]
+        mean_rank = multi.groupby("query_language")[rank_cols].mean()
+        mean_rank.columns = [c.split(":", 1)[1] for c in rank_cols]
+        own = multi.groupby("query_language")[f"own@{OWN_TOP_K}"].mean()
+        pool_share = dataset.corpus["language"].value_counts(normalize=True)
+        summary["bias"] = {
+            "rank_distance": {"macro": float(rd.mean()), "per_language": rd.to_dict()},
+            "mean_rank": {
+                x: {y: (None if pd.isna(v) else float(v)) for y, v in row.items()} for x, row in mean_rank.iterrows()
+            },
+            f"own@{OWN_TOP_K}": {
+                x: {"share": float(v), "pool_share": float(pool_share.get(x, 0.0))} for x, v in own.items()
+            },
+        }
+        summary["macro"].setdefault("multi", {})["rank_distance"] = float(rd.mean())
+    return summary
+
+
+@dataclass
+class Evaluation:
+    """What one evaluation produced: per-query rows, the summary, and timings (seconds)."""
+
+    per_query: pd.DataFrame
+    summary: dict
+    timings: dict
+
+
+def embed_dataset(
+    model, dataset: RetrievalDataset, fingerprint: str | None, progress: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Query and candidate embeddings with the model's own prompts, through the cache."""
+    from hybrid_core.encode import encode
+    from hybrid_core.models import passage_prompt, query_prompt
+
+    q = encode(
+        model, dataset.queries["text"].tolist(), query_prompt(model), model_fingerprint=fingerprint, progress=progress
+    )
+    c = encode(
+        model, dataset.corpus["text"].tolist(), passage_prompt(model), model_fingerprint=fingerprint, progress=progress
+    )
+    return q, c
+
+
+def evaluate_model(
+    model,
+    dataset: RetrievalDataset,
+    *,
+    fingerprint: str | None = None,
+    kinds: tuple[str, ...] = KINDS,
+    progress: bool = False,
+) -> Evaluation:
+    """Encode (cached) and score every setting of ``dataset`` for a loaded sentence-transformers model."""
+    t0 = time.perf_counter()
+    q_emb, c_emb = embed_dataset(model, dataset, fingerprint, progress)
+    t1 = time.perf_counter()
+    per_query = score_all(dataset, q_emb, c_emb, settings_for(dataset, kinds))
+    summary = summarize(per_query, dataset)
+    t2 = time.perf_counter()
+    return Evaluation(per_query, summary, {"encode_seconds": t1 - t0, "score_seconds": t2 - t1})

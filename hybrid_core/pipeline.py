@@ -1,0 +1,96 @@
+"""Verbs that tie the pieces together: evaluate a model into a run folder, skipping finished work."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from hybrid_core.data.dataset import RetrievalDataset
+from hybrid_core.evaluate import KINDS, Evaluation, evaluate_model
+from hybrid_core.runs import Run, RunStore, now_iso
+
+
+def evaluate_run(
+    run: Run,
+    datasets: Sequence[RetrievalDataset],
+    *,
+    model=None,
+    kinds: tuple[str, ...] = KINDS,
+    force: bool = False,
+    progress: bool = False,
+    log=print,
+) -> dict[str, dict]:
+    """Evaluate the run's model on each data set and store the results in the run folder.
+
+    Results already on disk for the same data fingerprint are reused, not recomputed (unless
+    ``force``). The model (``run.json``'s ``model``: a path, hub name or the default alias) loads
+    at most once, and only if something needs encoding. Returns ``{dataset name: summary}``.
+    """
+    from hybrid_core.models import load_model, model_fingerprint, resolve_model
+
+    info = run.info
+    model_ref = resolve_model(info["model"])
+    fingerprint = info.get("model_fingerprint") or model_fingerprint(model_ref)
+    out: dict[str, dict] = {}
+    for ds in datasets:
+        fp = ds.fingerprint()
+        if not force and run.has_result(ds.name, fp):
+            log(f"{run.name}: results for {ds.name} are on disk, not recomputed")
+            out[ds.name] = run.summary(ds.name)
+            continue
+        if model is None:
+            log(f"{run.name}: loading model {info['model']}")
+            model = load_model(model_ref)
+        log(f"{run.name}: evaluating on {ds.name} ({len(ds.queries)} queries, {len(ds.corpus)} candidates)")
+        ev: Evaluation = evaluate_model(model, ds, fingerprint=fingerprint, kinds=kinds, progress=progress)
+        summary = {
+            "dataset": ds.name,
+            "data_fingerprint": fp,
+            "data": ds.summary(),
+            "model": info["model"],
+            "model_fingerprint": fingerprint,
+            "evaluated": now_iso(),
+            "timings": ev.timings,
+            **ev.summary,
+        }
+        run.save_result(ds.name, ev.per_query, summary)
+        out[ds.name] = summary
+    return out
+
+
+def evaluate_model_as_run(
+    model_name_or_path: str | None,
+    datasets: Sequence[RetrievalDataset],
+    *,
+    run_name: str | None = None,
+    store: RunStore | None = None,
+    **kwargs,
+) -> tuple[Run, dict[str, dict]]:
+    """Create (or reuse) an ``evaluate`` run for a model and evaluate it on ``datasets``."""
+    from hybrid_core.models import DEFAULT_MODEL, model_fingerprint, resolve_model
+
+    store = store or RunStore()
+    model_name = model_name_or_path or DEFAULT_MODEL
+    name = run_name or _default_run_name(model_name)
+    if store.exists(name):
+        run = store.get(name)
+        if run.info.get("model") != model_name:
+            from hybrid_core.errors import RunError
+
+            raise RunError(
+                f"run {name!r} exists for model {run.info.get('model')!r}, not {model_name!r}; pick another --run name"
+            )
+    else:
+        run = store.create(name, kind="evaluate", model=model_name, config={"kinds": list(kwargs.get("kinds", KINDS))})
+        run.update_info(model_fingerprint=model_fingerprint(resolve_model(model_name)))
+    t0 = time.perf_counter()
+    summaries = evaluate_run(run, datasets, **kwargs)
+    kwargs.get("log", print)(f"{run.name}: done in {time.perf_counter() - t0:.1f} s -> {run.path}")
+    return run, summaries
+
+
+def _default_run_name(model: str) -> str:
+    import re
+
+    stem = model.rstrip("/").split("/")[-1]
+    return "eval-" + (re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or "model")

@@ -1,0 +1,89 @@
+"""Settings, per-query scoring and summaries on a toy parallel set, checked against sklearn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import average_precision_score
+
+from hybrid_core.evaluate import Setting, score_all, settings_for, summarize
+from hybrid_core.scoring import relevant_ranks, score_matrix
+
+
+def test_settings_counts(toy):
+    ds, _, _ = toy
+    kinds = pd.Series([s.kind for s in settings_for(ds)]).value_counts()
+    assert kinds.to_dict() == {"cross": 6, "mono": 3, "multi": 3}
+    assert Setting("en", "de").name == "en->de"
+    assert Setting("en", "multi").kind == "multi"
+
+
+def test_per_query_map_equals_sklearn_including_ties(toy):
+    ds, q, c = toy
+    c[5] = c[3]  # an exact duplicate candidate: a tie in every query's scores
+    c[7] = c[0]  # a tie with a relevant candidate
+    per_query = score_all(ds, q, c)
+    cid, clang = ds.corpus["id"].to_numpy(), ds.corpus["language"].to_numpy()
+    qpos = {qid: i for i, qid in enumerate(ds.queries["id"])}
+    for row in per_query.itertuples():
+        pool = np.ones(len(cid), bool) if row.pool == "multi" else clang == row.pool
+        labels = np.isin(cid[pool], list(ds.qrels[row.query_id]))
+        assert row.map == pytest.approx(average_precision_score(labels, c[pool] @ q[qpos[row.query_id]]), abs=1e-9)
+
+
+def test_queries_without_relevant_in_pool_are_skipped(toy):
+    ds, q, c = toy
+    per_query = score_all(ds, q, c)
+    counts = per_query.groupby("setting").size()
+    assert counts["en->de"] == 40
+    assert counts["en->fr"] == 40 - 6  # q0, q7, ... q35 have no French answer
+    assert counts["fr->fr"] == 34
+    assert (per_query.loc[per_query["pool"] == "multi", "n_relevant"] >= 2).all()
+
+
+def test_bias_columns_and_summary(toy):
+    ds, q, c = toy
+    per_query = score_all(ds, q, c)
+    multi = per_query[per_query["kind"] == "multi"]
+    ranks = multi[["rank:de", "rank:en", "rank:fr"]].to_numpy()
+    np.testing.assert_allclose(multi["rank_distance"], np.nanmax(ranks, 1) - np.nanmin(ranks, 1))
+    summary = summarize(per_query, ds)
+    by_setting = per_query.groupby("setting")["map"].mean()
+    mono = np.mean([by_setting[f"{x}->{x}"] for x in ("en", "de", "fr")])
+    assert summary["macro"]["mono"]["map"] == pytest.approx(mono)
+    assert summary["bias"]["rank_distance"]["macro"] == pytest.approx(multi.groupby("query_language")["rank_distance"].mean().mean())
+    assert summary["bias"]["own@10"]["en"]["pool_share"] == pytest.approx(1 / 3)
+    assert summary["bias"]["mean_rank"]["en"]["de"] == pytest.approx(multi.loc[multi.query_language == "en", "rank:de"].mean())
+
+
+def test_perfect_embeddings_score_one(toy):
+    ds, _, _ = toy
+    # each question and its answers share one direction; every setting must be perfect
+    dim = 64
+    basis = np.eye(dim, dtype=np.float32)
+    qnum = ds.queries["question_id"].str[1:].astype(int).to_numpy()
+    snum = ds.corpus["id"].str.split(":").str[1].astype(int).to_numpy()
+    q = basis[qnum]
+    c = basis[snum % dim] * 0.5 + basis[(snum + 1) % dim] * 0.01
+    per_query = score_all(ds, q, c)
+    mono = per_query[per_query["kind"] != "multi"]
+    assert mono["map"].min() == pytest.approx(1.0)
+    assert mono["mrr@10"].min() == pytest.approx(1.0)
+    multi = per_query[per_query["kind"] == "multi"]
+    assert (multi["rank_distance"] <= multi["n_relevant"] - 1).all()
+
+
+def test_relevant_ranks_chunking_matches_plain(monkeypatch):
+    import hybrid_core.scoring as scoring
+
+    rng = np.random.default_rng(3)
+    q, p = rng.normal(size=(37, 5)).astype(np.float32), rng.normal(size=(90, 5)).astype(np.float32)
+    relevant = rng.integers(-1, 90, size=(37, 3))
+    relevant[:, 0] = np.abs(relevant[:, 0])
+    plain = relevant_ranks(score_matrix(q, p), relevant)
+    monkeypatch.setattr(scoring, "_CHUNK_ELEMENTS", 7)
+    chunked = relevant_ranks(score_matrix(q, p), relevant)
+    np.testing.assert_array_equal(plain.ranks, chunked.ranks)
+    s = q @ p.T
+    assert plain.ranks[0, 0] == (s[0] >= s[0, relevant[0, 0]]).sum()
