@@ -1,0 +1,135 @@
+"""BEIR-format folders: ``corpus.jsonl``, ``queries.jsonl`` and ``qrels/<split>.tsv``.
+
+Format as in BEIR (Thakur et al. 2021, https://github.com/beir-cellar/beir/wiki/Load-your-custom-dataset):
+corpus records ``{"_id", "title", "text"}``, query records ``{"_id", "text"}``, qrels a TSV with
+a ``query-id corpus-id score`` header. Additions: an optional ``language`` (or ``lang``) field per
+record, else the ``language`` argument for the whole folder. A candidate's text is
+``"{title} {text}"`` (title dropped when empty), as BEIR's sentence-transformers wrapper joins them;
+``article`` is the title (passages of one page share it) and ``paragraph`` the document id.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from hybrid_core.data.dataset import RetrievalDataset
+from hybrid_core.data.lareqa import cached_dataset, files_key
+from hybrid_core.data.querysets import check_language, read_jsonl, read_text
+from hybrid_core.errors import DataError
+
+
+def _language(rec: dict, default: str | None, path: Path, line: int) -> str:
+    lang = rec.get("language", rec.get("lang"))
+    where = f"{path}: line {line}"
+    if lang in (None, ""):
+        if default is None:
+            raise DataError(
+                f'{where}: record {rec.get("_id")!r} has no language; add a "language" field (ISO 639-1) to '
+                "every record, or pass language=... (--language) for a one-language folder"
+            )
+        return default
+    return check_language(lang, where)
+
+
+def _records(path: Path, language: str | None, need_title: bool) -> list[tuple[str, str, str, str]]:
+    """``(id, text, language, title)`` per record; ids must be unique and non-empty."""
+    out: list[tuple[str, str, str, str]] = []
+    seen: set[str] = set()
+    for line, rec in read_jsonl(path):
+        rid = rec.get("_id")
+        if rid is None or str(rid).strip() == "":
+            raise DataError(f'{path}: line {line} has no "_id"')
+        rid = str(rid)
+        if rid in seen:
+            raise DataError(f"{path}: line {line}: duplicate _id {rid!r}")
+        seen.add(rid)
+        text = rec.get("text")
+        if not isinstance(text, str):
+            raise DataError(f'{path}: line {line}: "text" is missing or not a string')
+        title = str(rec.get("title") or "").strip() if need_title else ""
+        full = f"{title} {text.strip()}".strip() if title else text.strip()
+        if not full:
+            raise DataError(f"{path}: line {line}: empty text")
+        out.append((rid, full, _language(rec, language, path, line), title))
+    if not out:
+        raise DataError(f"{path}: file is empty")
+    return out
+
+
+def _qrels(path: Path) -> list[tuple[str, str, int, int]]:
+    """``(query id, corpus id, score, line)`` rows of a qrels TSV (the header line is optional)."""
+    rows = []
+    for n, line in enumerate(read_text(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.rstrip("\r\n").split("\t")
+        if n == 1 and parts[0].strip().lower() in ("query-id", "query_id", "qid"):
+            continue
+        if len(parts) != 3:
+            raise DataError(f"{path}: line {n}: expected 3 tab-separated fields (query-id, corpus-id, score)")
+        try:
+            score = int(float(parts[2]))
+        except ValueError:
+            raise DataError(f"{path}: line {n}: score {parts[2]!r} is not a number") from None
+        rows.append((parts[0].strip(), parts[1].strip(), score, n))
+    if not rows:
+        raise DataError(f"{path}: no judgements")
+    return rows
+
+
+def load_beir(
+    folder: str | Path, split: str = "test", language: str | None = None, name: str | None = None
+) -> RetrievalDataset:
+    """A BEIR folder as a (non-parallel) RetrievalDataset; only queries with a positive judgement are kept.
+
+    Judgements with score <= 0 are dropped (non-relevant); ones that name an id absent from
+    ``corpus.jsonl`` or ``queries.jsonl`` are dropped with a warning (some public BEIR sets have a few).
+    """
+    folder = Path(folder)
+    if language is not None:
+        check_language(language, f"{folder}: language argument")
+    corpus_path, queries_path, qrels_path = folder / "corpus.jsonl", folder / "queries.jsonl", folder / "qrels"
+    for p in (corpus_path, queries_path):
+        if not p.is_file():
+            raise DataError(f"{p}: file not found (a BEIR folder holds corpus.jsonl, queries.jsonl, qrels/<split>.tsv)")
+    split_path = qrels_path / f"{split}.tsv"
+    if not split_path.is_file():
+        found = sorted(p.stem for p in qrels_path.glob("*.tsv")) if qrels_path.is_dir() else []
+        raise DataError(f"{split_path}: file not found; qrels splits available: {found}")
+    name = name or folder.resolve().name
+
+    def build() -> RetrievalDataset:
+        docs = _records(corpus_path, language, need_title=True)
+        queries = _records(queries_path, language, need_title=False)
+        doc_ids = {d[0] for d in docs}
+        query_ids = {q[0] for q in queries}
+        qrels: dict[str, dict[str, int]] = {}
+        dropped: list[tuple[str, int]] = []
+        for qid, did, score, line in _qrels(split_path):
+            if qid not in query_ids or did not in doc_ids:
+                dropped.append((qid if qid not in query_ids else did, line))
+            elif score > 0:
+                qrels.setdefault(qid, {})[did] = score
+        if dropped:
+            shown = ", ".join(f"{i!r} (line {n})" for i, n in dropped[:3])
+            warnings.warn(
+                f"{split_path}: dropped {len(dropped)} judgement(s) naming unknown ids, e.g. {shown}", stacklevel=3
+            )
+        if not qrels:
+            raise DataError(f"{split_path}: no positive judgement matches a query and a document")
+        q_rows = [(qid, text, lang, qid, "") for qid, text, lang, _ in queries if qid in qrels]
+        return RetrievalDataset(
+            name=name,
+            queries=pd.DataFrame(q_rows, columns=["id", "text", "language", "question_id", "article"]),
+            corpus=pd.DataFrame(
+                [(did, text, lang, did, title) for did, text, lang, title in docs],
+                columns=["id", "text", "language", "paragraph", "article"],
+            ),
+            qrels=qrels,
+            parallel=False,
+        )
+
+    return cached_dataset(("beir", files_key([corpus_path, queries_path, split_path]), split, language, name), build)
