@@ -91,7 +91,8 @@ def encode(
         >>> emb = encode(model, ["Hallo Welt", "hello world"], prompt="passage: ")  # doctest: +SKIP
     """
     texts = list(texts)
-    dim = model.get_sentence_embedding_dimension()
+    get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    dim = get_dim()
     if not texts:
         return np.zeros((0, dim), dtype=np.float32)
     uniq, inverse = np.unique(np.array(texts, dtype=object), return_inverse=True)

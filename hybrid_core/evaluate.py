@@ -76,14 +76,15 @@ def _relevance_table(dataset: RetrievalDataset) -> pd.DataFrame:
     return table[["q", "d", "grade", "doc_language"]].reset_index(drop=True)
 
 
-def _padded(groups: pd.DataFrame, order: np.ndarray, col: str, fill: float) -> np.ndarray:
-    """Ragged per-query lists (grouped by ``q``) as a (len(order), R) array."""
-    lists = groups.groupby("q")[col].agg(list)
-    width = max(1, int(lists.map(len).max())) if len(lists) else 1
-    out = np.full((len(order), width), fill, dtype=np.float64)
-    for i, q in enumerate(order):
-        vals = lists.get(q, [])
-        out[i, : len(vals)] = vals
+def _padded(rel: pd.DataFrame, order: np.ndarray, col: str, fill: float) -> np.ndarray:
+    """Ragged per-query values (rows of ``rel`` keyed by query position ``q``) as a (len(order), R) array."""
+    row = np.searchsorted(order, rel["q"].to_numpy())  # order is sorted and holds every q of rel
+    srt = np.argsort(row, kind="stable")
+    row = row[srt]
+    starts = np.searchsorted(row, row, side="left")
+    slot = np.arange(len(row)) - starts  # position within the query's group
+    out = np.full((len(order), int(slot.max()) + 1 if len(slot) else 1), fill, dtype=np.float64)
+    out[row, slot] = rel[col].to_numpy()[srt]
     return out
 
 
@@ -105,7 +106,7 @@ def score_setting(
     if rel.empty:
         return pd.DataFrame()
     rel["local"] = local[rel["d"].to_numpy()]
-    order = np.array(sorted(rel["q"].unique()))
+    order = np.unique(rel["q"].to_numpy())
     relevant = _padded(rel, order, "local", -1).astype(np.int64)
     gains = _padded(rel, order, "grade", 0.0)
     scores = score_matrix(query_emb[order], corpus_emb[pool_idx])

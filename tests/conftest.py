@@ -26,9 +26,15 @@ def make_toy(n_questions: int = 40, n_sentences: int = 60, langs=("en", "de", "f
     """A parallel toy set (fr lacks every 7th question, like MLQA-R's partial coverage) + random embeddings."""
     rng = np.random.default_rng(seed)
     corpus = [
-        {"id": f"{lang}:{s}", "text": f"{lang} s{s}", "language": lang, "paragraph": f"{lang}:p{s // 4}",
-         "article": f"a{s // 20}"}
-        for lang in langs for s in range(n_sentences)
+        {
+            "id": f"{lang}:{s}",
+            "text": f"{lang} s{s}",
+            "language": lang,
+            "paragraph": f"{lang}:p{s // 4}",
+            "article": f"a{s // 20}",
+        }
+        for lang in langs
+        for s in range(n_sentences)
     ]
     queries, qrels = [], {}
     for lang in langs:
@@ -36,8 +42,9 @@ def make_toy(n_questions: int = 40, n_sentences: int = 60, langs=("en", "de", "f
             if lang == "fr" and q % 7 == 0:
                 continue
             qid = f"{lang}:q{q}"
-            queries.append({"id": qid, "text": f"{lang} q{q}", "language": lang, "question_id": f"q{q}",
-                            "article": f"a{q // 13}"})
+            queries.append(
+                {"id": qid, "text": f"{lang} q{q}", "language": lang, "question_id": f"q{q}", "article": f"a{q // 13}"}
+            )
             qrels[qid] = {f"{m}:{q}": 1 for m in langs if not (m == "fr" and q % 7 == 0)}
     ds = RetrievalDataset("toy", pd.DataFrame(queries), pd.DataFrame(corpus), qrels, parallel=True)
     q_emb = rng.normal(size=(len(queries), dim)).astype(np.float32)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hybrid_core.errors import HybridIRError
 from hybrid_core.evaluate import Setting, score_all
 from hybrid_core.export import parse_setting, summary_table, write_table, write_trec
-from hybrid_core.errors import HybridIRError
 
 
 def _read_run(path):

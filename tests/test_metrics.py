@@ -90,8 +90,13 @@ def test_all_metrics_equal_pytrec_eval_without_ties():
         qrels, {"map", "ndcg_cut_10", "recall_1", "recall_10", "recall_100", "recip_rank"}
     ).evaluate(run)
     ours = compute(RelevantRanks.from_lists(ranks, gains))
-    names = {"map": "map", "ndcg@10": "ndcg_cut_10", "recall@1": "recall_1", "recall@10": "recall_10",
-             "recall@100": "recall_100"}
+    names = {
+        "map": "map",
+        "ndcg@10": "ndcg_cut_10",
+        "recall@1": "recall_1",
+        "recall@10": "recall_10",
+        "recall@100": "recall_100",
+    }
     for metric, trec_name in names.items():
         expected = np.array([trec[f"q{q}"][trec_name] for q in range(100)])
         np.testing.assert_allclose(ours[metric], expected, atol=1e-12, err_msg=metric)
