@@ -4,6 +4,7 @@ Resolution order, most specific first:
 - data: explicit argument (``--data-dir``) > ``$HYBRID_IR_DATA`` > ``./data``
 - cache: explicit argument > ``$HYBRID_IR_CACHE`` > ``<repo>/cache``
 - runs: explicit argument > ``$HYBRID_IR_RUNS`` > ``<cache>/runs``
+- embeddings: ``$HYBRID_IR_EMBEDDINGS`` > ``<cache>/embeddings``
 """
 
 from __future__ import annotations
@@ -44,5 +45,6 @@ def models_dir() -> Path:
 
 
 def embeddings_dir() -> Path:
-    """Embedding cache (one .npy per model x text set x prompt x max length)."""
-    return cache_dir() / "embeddings"
+    """Embedding cache (``$HYBRID_IR_EMBEDDINGS`` or ``<cache>/embeddings``)."""
+    env = os.environ.get("HYBRID_IR_EMBEDDINGS")
+    return Path(env).expanduser() if env else cache_dir() / "embeddings"

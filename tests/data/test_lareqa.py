@@ -241,8 +241,8 @@ def test_load_squad_language(tmp_path):
     [
         ("Mr. Brown met J. Smith in the U.S. Army. They left at 3.15 p.m. today! Why? Nobody knows.",
          ["Mr. Brown met J. Smith in the U.S. Army.", "They left at 3.15 p.m. today!", "Why?", "Nobody knows."]),
-        ("北京是中国的首都。上海是最大的城市！真的吗？是的。",  # noqa: RUF001
-         ["北京是中国的首都。", "上海是最大的城市！", "真的吗？", "是的。"]),  # noqa: RUF001
+        ("北京是中国的首都。上海是最大的城市！真的吗？是的。",
+         ["北京是中国的首都。", "上海是最大的城市！", "真的吗？", "是的。"]),
         ("यह पहला वाक्य है। यह दूसरा है।", ["यह पहला वाक्य है।", "यह दूसरा है।"]),
         ("هل هذا سؤال؟ نعم. هذا جواب.", ["هل هذا سؤال؟", "نعم.", "هذا جواب."]),
         ('Er rief: "Komm!" Dann ging er.\nNeue Zeile', ['Er rief: "Komm!"', "Dann ging er.", "Neue Zeile"]),
