@@ -75,7 +75,9 @@ def test_compare_runs_reports_corrupt_run_and_keeps_others(tmp_path) -> None:
     bad = store.create("bad", kind="evaluate", model="m")
     (bad.path / "results" / "toy").mkdir(parents=True)
     (bad.path / "results" / "toy" / "summary.json").write_text("{not json", encoding="utf-8")
-    report = compare.compare_runs(["good", "bad"], "toy", baseline="bad", store=store, n_boot=50, n_perm=50)
+    report = compare.compare_runs(
+        ["good", "bad"], "toy", baseline="bad", store=store, n_boot=50, n_perm=50, cache=False
+    )
     assert report.runs == ["good"] and "bad" in report.errors and "corrupt" in report.errors["bad"]
     assert report.baseline is None
 
@@ -102,3 +104,27 @@ def test_kinds_match_evaluate_without_importing_torch() -> None:
     code = "import sys, hybrid_core.compare, hybrid_core.ablations, hybrid_core.figures; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_compare_runs_disk_cache_reused_and_invalidated(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("HYBRID_IR_CACHE", str(tmp_path / "cache"))
+    _ds, pq, summary = _run(0)
+    _, pq2, summary2 = _run(1, noise=1.0)
+    store = RunStore(tmp_path / "runs")
+    store.create("a", kind="evaluate", model="m").save_result("toy", pq, summary)
+    store.create("b", kind="evaluate", model="m").save_result("toy", pq2, summary2)
+    first = compare.compare_runs(["a", "b"], "toy", "a", store=store, n_boot=50, n_perm=50)
+    assert len(list((tmp_path / "cache" / "compare").glob("*.parquet"))) == 1
+
+    def boom(*a, **k):
+        raise AssertionError("recomputed")
+
+    monkeypatch.setattr(compare, "compare_frames", boom)
+    again = compare.compare_runs(["a", "b"], "toy", "a", store=store, n_boot=50, n_perm=50)
+    pd.testing.assert_frame_equal(again.table, first.table)
+    assert again.baseline == "a" and again.dataset == "toy"
+    with pytest.raises(AssertionError, match="recomputed"):  # other options: a new key
+        compare.compare_runs(["a", "b"], "toy", "a", store=store, n_boot=60, n_perm=50)
+    store.get("b").save_result("toy", pq, summary)  # new results: a new key
+    with pytest.raises(AssertionError, match="recomputed"):
+        compare.compare_runs(["a", "b"], "toy", "a", store=store, n_boot=50, n_perm=50)

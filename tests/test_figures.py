@@ -115,7 +115,7 @@ def test_sweep_curve_and_group_bars() -> None:
         }
     )
     fig = figures.sweep_curve(t, "alpha", "map")
-    assert len(fig.data) == 4 and fig.data[0].fill == "toself"
+    assert len(fig.data) == 4 and fig.data[0].fill == "toself" and fig.data[0].mode == "lines"
     assert list(fig.data[1].y) == [0.5, 0.6, 0.7] and fig.data[1].name == "mono"
     bars = figures.group_bars(t, "alpha", "map")
     assert [b.name for b in bars.data] == ["mono", "cross"] and list(bars.data[0].x) == ["0.0", "0.5", "1.0"]

@@ -72,3 +72,11 @@ def test_search_vector_order_and_language_filter() -> None:
         search.build_index(emb[:2], corpus)
     with pytest.raises(HybridIRError, match="dimension"):
         search.search_vector(ci, np.ones(4))
+
+
+@pytest.mark.slow
+def test_umap_projection_cached() -> None:
+    x = np.random.default_rng(0).normal(size=(60, 8)).astype(np.float32)
+    coords = projection.project(x, "umap")  # first call JIT-compiles numba code (~15 s)
+    assert coords.shape == (60, 2) and np.isfinite(coords).all()
+    np.testing.assert_array_equal(projection.project(x, "umap"), coords)

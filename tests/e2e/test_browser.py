@@ -9,88 +9,29 @@ no ``stException``; screenshots go to ``screenshots/`` (git-ignored). Needs Debi
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from hybrid_core.runs import RunStore
+from tests.e2e.browser_utils import CHROMIUM, CHROMIUM_ARGS, free_port, screenshot, start_server, wait_ready
 
 pytestmark = pytest.mark.e2e
-
-REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
-READY_JS = """() => {
-  if (document.querySelector('[data-testid=stStatusWidget]')) return false;
-  if (!document.querySelector('h1')) return false;
-  const frames = [...document.querySelectorAll('[data-testid=stDataFrame]')].filter(d => d.offsetParent !== null);
-  const plots = [...document.querySelectorAll('[data-testid=stPlotlyChart]')].filter(d => d.offsetParent !== null);
-  return frames.every(d => d.querySelector('canvas')) && plots.every(p => p.querySelector('.main-svg'));
-}"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(runs: Path, cache: Path, port: int, log: Path) -> subprocess.Popen:
-    """``streamlit run app.py`` on 127.0.0.1:<port> reading ``runs``; returns once /_stcore/health answers."""
-    env = {**os.environ, "HYBRID_IR_RUNS": str(runs), "HYBRID_IR_CACHE": str(cache), "PYTHONPATH": str(REPO)}
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1", "--server.port",
-        str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)  # noqa: SIM115
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError(f"streamlit did not start; see {log}")
-
-
-def wait_ready(page, timeout: float = 90_000) -> None:
-    page.wait_for_selector("[data-testid=stAppViewContainer]", timeout=timeout)
-    page.wait_for_function(READY_JS, timeout=timeout, polling=200)
-
-
-def screenshot(page, name: str) -> None:
-    """Full-height screenshot (Streamlit scrolls inside its main container, so grow the viewport first)."""
-    SHOTS.mkdir(exist_ok=True)
-    height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
-    page.set_viewport_size({"width": 1400, "height": min(max(900, height + 40), 8000)})
-    page.wait_for_timeout(600)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    page.set_viewport_size({"width": 1400, "height": 900})
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    from tests.conftest import SHARED_DATA
     from tests.dashboard.tiny_runs import demo_dataset, make_runs
 
     root = tmp_path_factory.mktemp("browser")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HYBRID_IR_CACHE", str(root / "cache"))
+        mp.setenv("HYBRID_IR_DATA", os.environ.get("HYBRID_IR_DATA", str(SHARED_DATA)))
         ds = demo_dataset(30)
         make_runs(root / "runs", root / "models", ds, n_eval=2, sweep_alphas=(0.0, 0.5, 1.0))
-    port = free_port()
-    proc = start_server(root / "runs", root / "cache", port, root / "server.log")
+        port = free_port()
+        proc = start_server(root / "runs", root / "cache", port, root / "server.log")
     yield {"url": f"http://127.0.0.1:{port}", "runs": root / "runs", "dataset": ds.name, "log": root / "server.log"}
     proc.terminate()
     proc.wait(timeout=20)
@@ -168,15 +109,31 @@ def test_language_pair_difference_and_search(server, page) -> None:
     page.get_by_role("option", name="tiny-1").click()
     page.wait_for_function("() => document.querySelectorAll('[data-testid=stPlotlyChart]').length === 3")
     wait_ready(page)
-    assert page.get_by_text("blue: tiny-0 better").count() >= 1
+    assert page.get_by_text("red: tiny-1 better").count() >= 1
     screenshot(page, "language_pairs-diff")
 
     page.goto(f"{server['url']}/custom_queries")
     wait_ready(page)
-    box = page.get_by_label("Query")
+    page.get_by_role("combobox", name="Search in").click()
+    page.get_by_role("option", name="tiny-parallel").click()
+    wait_ready(page)
+    box = page.get_by_role("textbox", name="Query", exact=True)
     box.fill("Where does the Danube rise?")
     box.press("Enter")
     page.get_by_text("Languages among the hits").wait_for(timeout=60_000)
     wait_ready(page)
     assert page.locator("[data-testid=stException]").count() == 0
     screenshot(page, "custom_queries-search")
+
+
+def test_figure_and_table_downloads(server, page) -> None:
+    """PNG (rendered by Kaleido in the server on click) and LaTeX downloads from the Ablations page."""
+    page.goto(f"{server['url']}/ablations")
+    wait_ready(page)
+    with page.expect_download(timeout=90_000) as png:
+        page.get_by_role("button", name="PNG").first.click()
+    data = Path(png.value.path()).read_bytes()
+    assert png.value.suggested_filename.endswith(".png") and data[:8] == b"\x89PNG\r\n\x1a\n"
+    with page.expect_download() as tex:
+        page.get_by_role("button", name="LaTeX").first.click()
+    assert "\\begin{tabular}" in Path(tex.value.path()).read_text()

@@ -1,0 +1,113 @@
+"""Dashboard start-up: seconds from ``streamlit run app.py`` to the Compare page fully rendered, in Chromium.
+
+Ten runs on disk (ten tiny random models evaluated by the real core on an XQuAD-R slice, all 11
+languages, every mono / cross / multi setting), all selected on the Compare page: its tables with
+1,000-resample bootstrap CIs and 2,000-flip paired tests for every run x kind x metric, and the chart.
+"Fully rendered" = the script finished and every visible table and chart has drawn
+(``tests/e2e/browser_utils.wait_ready``). Chromium is started before the clock and keeps one profile, so
+its HTTP cache holds Streamlit's static files after the first load, as in a user's browser.
+
+Two conditions, each a fresh server process: **cold** (no compare cache on disk: the statistics are
+computed) and **warm** (the report cached under ``<cache>/compare`` by an earlier start, as after any
+restart). The run folders are built once into ``--workdir`` and reused.
+
+    .venv/bin/python benchmarks/bench_dashboard.py --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.e2e.browser_utils import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, wait_ready  # noqa: E402
+
+
+def build_runs(workdir: Path, n_runs: int, questions: int) -> Path:
+    """Ten evaluated tiny-model runs (built once; a marker file says they are complete)."""
+    runs = workdir / "runs"
+    marker = workdir / f"built-{n_runs}-{questions}"
+    if marker.exists():
+        return runs
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.environ["HYBRID_IR_CACHE"] = str(workdir / "cache")
+    from hybrid_core.data import load_dataset
+    from hybrid_core.pipeline import evaluate_model_as_run
+    from hybrid_core.runs import RunStore
+    from tests.dashboard.tiny_runs import build_tiny_model, dataset_texts
+
+    ds = load_dataset("xquad-r").subset(max_questions=questions, seed=0, name=f"xquad-r-q{questions}")
+    texts = dataset_texts(ds)
+    t0 = time.perf_counter()
+    for i in range(n_runs):
+        model = build_tiny_model(workdir / "models" / f"m{i}", texts, seed=i)
+        evaluate_model_as_run(str(model), [ds], run_name=f"run-{i:02d}", store=RunStore(runs), log=lambda *a: None)
+    marker.touch()
+    print(
+        f"built {n_runs} runs on {ds.name} ({len(ds.queries)} queries, {len(ds.corpus)} candidates) "
+        f"in {time.perf_counter() - t0:.0f} s"
+    )
+    return runs
+
+
+def measure(context, runs: Path, cache: Path, log: Path) -> tuple[float, float]:
+    """(seconds to server health, seconds from server start to the rendered Compare page)."""
+    page = context.new_page()
+    port = free_port()
+    t0 = time.perf_counter()
+    proc = start_server(runs, cache, port, log)
+    t_up = time.perf_counter() - t0
+    try:
+        page.goto(f"http://127.0.0.1:{port}/compare")
+        wait_ready(page)
+        t_done = time.perf_counter() - t0
+        assert page.locator("[data-testid=stException]").count() == 0
+        assert page.locator("h1").first.inner_text() == "Compare runs"
+        assert page.inner_text("[data-testid=stDataFrame] table").count("run-") >= 10
+    finally:
+        page.close()
+        proc.terminate()
+        proc.wait(timeout=20)
+    return t_up, t_done
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workdir", default=str(REPO / "cache" / "bench-dashboard"))
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--questions", type=int, default=300, help="XQuAD-R questions (x 11 languages) per run")
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    workdir = Path(args.workdir)
+    runs = build_runs(workdir, args.runs, args.questions)
+    cache = workdir / "cache"
+    from playwright.sync_api import sync_playwright
+
+    results: dict[str, list[tuple[float, float]]] = {"cold": [], "warm": []}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # one browser profile throughout, as a user's: its HTTP cache holds Streamlit's static files
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        for _ in range(args.repeats):
+            shutil.rmtree(cache / "compare", ignore_errors=True)
+            results["cold"].append(measure(context, runs, cache, workdir / "server.log"))
+            results["warm"].append(measure(context, runs, cache, workdir / "server.log"))
+        browser.close()
+    for cond, vals in results.items():
+        up = statistics.median(v[0] for v in vals)
+        done = [v[1] for v in vals]
+        print(
+            f"{cond}: Compare page rendered {statistics.median(done):.2f} s after server start "
+            f"(median of {len(done)}: {', '.join(f'{d:.2f}' for d in done)}; server healthy after {up:.2f} s)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Figures as PNG / SVG (Kaleido, headless Chromium) and tables as CSV / LaTeX text, in memory.
+
+Kaleido 1.x drives a Chromium it finds on ``PATH`` or through ``$BROWSER_PATH``; on Debian that is
+``/usr/bin/chromium`` (``apt-get install chromium``), set here when the variable is unset. Tables use
+the same formatting as :func:`hybrid_core.export.write_table` (3 decimals, ``--`` for missing).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from hybrid_core.errors import HybridIRError
+
+FIGURE_FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
+TABLE_FORMATS = {"csv": "text/csv", "tex": "application/x-tex"}
+_CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+
+def chromium_path() -> str | None:
+    """The browser Kaleido will use: ``$BROWSER_PATH``, else a Debian/Ubuntu Chromium, else one on PATH."""
+    env = os.environ.get("BROWSER_PATH")
+    if env:
+        return env
+    for cand in _CHROMIUM_CANDIDATES:
+        if Path(cand).is_file() and os.access(cand, os.X_OK):
+            return cand
+    return shutil.which("chromium") or shutil.which("google-chrome")
+
+
+def figure_bytes(
+    fig: go.Figure, fmt: str = "png", width: int = 1000, height: int | None = None, scale: float = 2
+) -> bytes:
+    """Render ``fig`` to PNG or SVG bytes."""
+    if fmt not in FIGURE_FORMATS:
+        raise HybridIRError(f"unknown figure format {fmt!r}; use one of {list(FIGURE_FORMATS)}")
+    browser = chromium_path()
+    if browser is None:
+        raise HybridIRError("figure export needs Chromium: apt-get install -y chromium (or set BROWSER_PATH)")
+    os.environ.setdefault("BROWSER_PATH", browser)
+    import plotly.io as pio
+
+    h = height or fig.layout.height or 500
+    try:
+        return pio.to_image(fig, format=fmt, width=width, height=h, scale=scale if fmt == "png" else 1)
+    except Exception as exc:  # kaleido raises several types when the browser cannot start
+        raise HybridIRError(f"figure export failed ({type(exc).__name__}: {exc})") from None
+
+
+def write_figure(fig: go.Figure, path: str | Path, **kw) -> Path:
+    """Write a figure to ``path`` (format from the suffix: .png or .svg)."""
+    from hybrid_core.io_utils import atomic_path
+
+    path = Path(path)
+    data = figure_bytes(fig, path.suffix.lstrip(".").lower(), **kw)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return path
+
+
+def table_text(table: pd.DataFrame, fmt: str = "csv", caption: str = "") -> str:
+    """A table as CSV or LaTeX text (the index is kept when it is meaningful)."""
+    keep_index = table.index.name is not None or not isinstance(table.index, pd.RangeIndex)
+    if fmt == "csv":
+        return table.to_csv(index=keep_index)
+    if fmt == "tex":
+        return table.to_latex(float_format="%.3f", caption=caption or None, na_rep="--", index=keep_index)
+    raise HybridIRError(f"unknown table format {fmt!r}; use one of {list(TABLE_FORMATS)}")

@@ -1,0 +1,365 @@
+"""Plotly figure builders: pure functions from core tables to ``go.Figure``.
+
+The dashboard shows these figures and the CLI / a notebook can export the same ones
+(:mod:`hybrid_core.figure_export`). No Streamlit here; no data logic either: inputs are the tables
+built by :mod:`hybrid_core.compare`, :mod:`hybrid_core.pairs`, :mod:`hybrid_core.bias`,
+:mod:`hybrid_core.projection` and :mod:`hybrid_core.ablations`.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+
+from hybrid_core.metrics import HIGHER_IS_BETTER
+
+TEMPLATE = "plotly_white"
+PALETTE = qualitative.Plotly
+#: Okabe-Ito-like palette that stays distinct for up to 11 languages.
+LANGUAGE_PALETTE = [*qualitative.D3, "#000000"]
+KIND_ORDER = ("mono", "cross", "multi")
+
+
+def _layout(fig: go.Figure, title: str, height: int = 440, **kw) -> go.Figure:
+    """Shared look: white template, title top-left, horizontal legend between title and plot."""
+    has_legend = sum(1 for t in fig.data if t.showlegend is not False) > 1
+    fig.update_layout(
+        template=TEMPLATE,
+        title={"text": title, "x": 0, "xanchor": "left", "y": 0.98, "yanchor": "top", "font": {"size": 15}},
+        height=height,
+        margin={"l": 60, "r": 20, "t": 95 if has_legend else 50, "b": 50},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "xanchor": "left", "x": 0},
+        **kw,
+    )
+    return fig
+
+
+def _wrap(text: str, width: int = 60, max_chars: int = 240) -> str:
+    text = text if len(text) <= max_chars else text[: max_chars - 1] + "…"
+    return "<br>".join(textwrap.wrap(text, width)) or " "
+
+
+def _errors(t: pd.DataFrame) -> dict:
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": (t["ci_high"] - t["value"]).to_numpy(),
+        "arrayminus": (t["value"] - t["ci_low"]).to_numpy(),
+        "thickness": 1.2,
+        "width": 4,
+    }
+
+
+def compare_bars(table: pd.DataFrame, metric: str = "map", baseline: str | None = None) -> go.Figure:
+    """Grouped bars: one group per kind (mono / cross / multi), one bar per run, 95% CI whiskers."""
+    t = table[table["metric"] == metric]
+    kinds = [k for k in KIND_ORDER if k in set(t["kind"])]
+    fig = go.Figure()
+    for i, run in enumerate(dict.fromkeys(t["run"])):
+        r = t[t["run"] == run].set_index("kind").reindex(kinds).reset_index()
+        label = f"{run} (baseline)" if run == baseline else run
+        fig.add_bar(
+            x=r["kind"],
+            y=r["value"],
+            name=label,
+            marker={"color": PALETTE[i % len(PALETTE)], "pattern": {"shape": "/" if run == baseline else ""}},
+            error_y=_errors(r),
+            customdata=np.stack([r["ci_low"], r["ci_high"]], axis=1),
+            hovertemplate=f"{run}<br>%{{x}} {metric} = %{{y:.3f}}<br>95% CI [%{{customdata[0]:.3f}}, "
+            "%{customdata[1]:.3f}]<extra></extra>",
+        )
+    direction = "higher is better" if HIGHER_IS_BETTER.get(metric, True) else "lower is better"
+    return _layout(
+        fig,
+        f"{metric} by setting kind ({direction}; whiskers: 95% bootstrap CI)",
+        barmode="group",
+        yaxis_title=metric,
+        xaxis_title="setting kind",
+    )
+
+
+def pair_heatmap(
+    matrix: pd.DataFrame, metric: str = "map", title: str | None = None, show_values: bool = True
+) -> go.Figure:
+    """Query language x passage language heatmap of a metric (values printed in cells and on hover)."""
+    higher = HIGHER_IS_BETTER.get(metric, True)
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix.to_numpy(dtype=float),
+            x=list(matrix.columns),
+            y=list(matrix.index),
+            colorscale="Viridis" if higher else "Viridis_r",
+            colorbar={"title": {"text": metric}},
+            texttemplate="%{z:.2f}" if show_values else None,
+            textfont={"size": 10},
+            hovertemplate="query %{y} → passages %{x}<br>" + metric + " = %{z:.3f}<extra></extra>",
+            hoverongaps=False,
+        )
+    )
+    fig.update_yaxes(autorange="reversed", title=matrix.index.name or "query language", type="category")
+    fig.update_xaxes(title=matrix.columns.name or "passage language", side="bottom", type="category")
+    return _layout(fig, title or f"{metric}: query language × passage language", height=520)
+
+
+def diff_heatmap(
+    diff: pd.DataFrame,
+    a: pd.DataFrame,
+    b: pd.DataFrame,
+    name_a: str,
+    name_b: str,
+    metric: str = "map",
+    show_values: bool = True,
+) -> go.Figure:
+    """``a - b`` per language pair on a diverging scale centred on zero; blue = ``a`` better."""
+    ext = float(np.nanmax(np.abs(diff.to_numpy(dtype=float)))) if np.isfinite(diff.to_numpy(dtype=float)).any() else 1.0
+    ext = ext or 1.0
+    higher = HIGHER_IS_BETTER.get(metric, True)
+    a, b = a.reindex_like(diff), b.reindex_like(diff)
+    custom = np.stack([a.to_numpy(dtype=float), b.to_numpy(dtype=float)], axis=-1)
+    fig = go.Figure(
+        go.Heatmap(
+            z=diff.to_numpy(dtype=float),
+            x=list(diff.columns),
+            y=list(diff.index),
+            customdata=custom,
+            colorscale="RdBu" if higher else "RdBu_r",
+            zmid=0,
+            zmin=-ext,
+            zmax=ext,
+            colorbar={"title": {"text": f"Δ {metric}"}},
+            texttemplate="%{z:+.2f}" if show_values else None,
+            textfont={"size": 10},
+            hovertemplate=f"query %{{y}} → passages %{{x}}<br>{name_a}: %{{customdata[0]:.3f}}<br>"
+            f"{name_b}: %{{customdata[1]:.3f}}<br>Δ = %{{z:+.3f}}<extra></extra>",
+            hoverongaps=False,
+        )
+    )
+    fig.update_yaxes(autorange="reversed", title=diff.index.name or "query language", type="category")
+    fig.update_xaxes(title=diff.columns.name or "passage language", type="category")
+    return _layout(fig, f"{metric}: {name_a} − {name_b} (blue: {name_a} better, red: {name_b} better)", height=520)
+
+
+def language_bars(table: pd.DataFrame, metric: str = "map", title: str | None = None) -> go.Figure:
+    """Grouped bars per language, one bar per column of ``table`` (e.g. mono / cross / multi)."""
+    fig = go.Figure()
+    for i, col in enumerate(table.columns):
+        fig.add_bar(
+            x=list(table.index),
+            y=table[col].to_numpy(dtype=float),
+            name=str(col),
+            marker_color=PALETTE[i % len(PALETTE)],
+            hovertemplate=f"%{{x}} · {col}<br>{metric} = %{{y:.3f}}<extra></extra>",
+        )
+    return _layout(fig, title or f"{metric} per language", barmode="group", yaxis_title=metric, xaxis_title="language")
+
+
+def rank_distance_bars(table: pd.DataFrame) -> go.Figure:
+    """Mean rank distance per query language and the macro mean, one bar per run (lower is less biased)."""
+    fig = go.Figure()
+    for i, run in enumerate(table.columns):
+        fig.add_bar(
+            x=list(table.index),
+            y=table[run].to_numpy(dtype=float),
+            name=str(run),
+            marker_color=PALETTE[i % len(PALETTE)],
+            hovertemplate=f"{run}<br>query language %{{x}}<br>mean rank distance %{{y:.1f}}<extra></extra>",
+        )
+    if "macro" in table.index:
+        fig.add_vline(x=len(table.index) - 1.5, line={"color": "#888", "dash": "dot", "width": 1})
+    return _layout(
+        fig,
+        "Rank distance per query language (lower = less language bias)",
+        barmode="group",
+        yaxis_title="mean rank distance",
+        xaxis_title="query language",
+    )
+
+
+def rank_distance_distribution(values: pd.DataFrame, style: str = "box", by_language: bool = False) -> go.Figure:
+    """Per-query rank distances per run (box or violin), optionally split by query language."""
+    fig = go.Figure()
+    for i, run in enumerate(dict.fromkeys(values["run"])):
+        v = values[values["run"] == run]
+        common = {
+            "y": v["rank_distance"],
+            "x": v["query_language"] if by_language else None,
+            "name": str(run),
+            "marker_color": PALETTE[i % len(PALETTE)],
+            "hovertemplate": f"{run}<br>rank distance %{{y}}<extra></extra>",
+        }
+        if style == "violin":
+            fig.add_violin(**common, box_visible=True, meanline_visible=True, points=False, scalemode="width")
+        else:
+            fig.add_box(**common, boxmean=True, boxpoints=False)
+    mode = {"boxmode": "group"} if style != "violin" else {"violinmode": "group"}
+    fig.update_yaxes(title="rank distance (per query)", rangemode="tozero")
+    return _layout(
+        fig, "Distribution of per-query rank distance", xaxis_title="query language" if by_language else "", **mode
+    )
+
+
+def mean_rank_heatmap(
+    matrix: pd.DataFrame, title: str = "Mean rank of the relevant candidate in each language"
+) -> go.Figure:
+    """Query language x candidate language mean rank; colour on a log scale (dark = ranked near the top)."""
+    z = matrix.to_numpy(dtype=float)
+    logz = np.log10(np.clip(z, 1, None))
+    top = float(np.nanmax(logz)) if np.isfinite(logz).any() else 1.0
+    ticks = [v for v in (1, 3, 10, 30, 100, 300, 1000, 3000, 10000) if np.log10(v) <= max(top, 0.5) + 1e-9]
+    fig = go.Figure(
+        go.Heatmap(
+            z=logz,
+            x=list(matrix.columns),
+            y=list(matrix.index),
+            customdata=z,
+            colorscale="Viridis",
+            zmin=0,
+            colorbar={"title": {"text": "mean rank"}, "tickvals": np.log10(ticks), "ticktext": [str(t) for t in ticks]},
+            text=np.vectorize(lambda v: "" if np.isnan(v) else f"{v:.0f}")(z),
+            texttemplate="%{text}",
+            textfont={"size": 10},
+            hovertemplate="query %{y}, relevant candidate in %{x}<br>mean rank %{customdata:.1f}<extra></extra>",
+            hoverongaps=False,
+        )
+    )
+    fig.update_yaxes(autorange="reversed", title=matrix.index.name or "query language", type="category")
+    fig.update_xaxes(title=matrix.columns.name or "candidate language", type="category")
+    return _layout(fig, title, height=520)
+
+
+def own_share_bars(table: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """Own-language share of the top-k (bars) against the language's share of the pool (markers)."""
+    share_col, pool_col = table.columns[0], table.columns[1]
+    fig = go.Figure()
+    fig.add_bar(
+        x=list(table.index),
+        y=table[share_col],
+        name=str(share_col),
+        marker_color=PALETTE[0],
+        hovertemplate="%{x}: %{y:.1%} of the top-k in the query's language<extra></extra>",
+    )
+    fig.add_scatter(
+        x=list(table.index),
+        y=table[pool_col],
+        name=str(pool_col),
+        mode="markers",
+        marker={"symbol": "line-ew-open", "size": 28, "line": {"width": 3, "color": "#d62728"}},
+        hovertemplate="%{x}: %{y:.1%} of the pool<extra></extra>",
+    )
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero", title="share")
+    return _layout(fig, title or "Own-language share of the top-k vs share of the pool", xaxis_title="query language")
+
+
+def projection_scatter(points: pd.DataFrame, link_translations: bool = True, title: str = "") -> go.Figure:
+    """2-D projection coloured by language; questions are circles, candidates diamonds; hover shows the text.
+
+    ``points`` has columns x, y, language, type (question / candidate), question_id, text. With
+    ``link_translations``, grey lines join the translations of one question.
+    """
+    fig = go.Figure()
+    if link_translations:
+        qs = points[points["type"] == "question"]
+        centre = qs.groupby("question_id")[["x", "y"]].transform("mean")
+        multi = qs["question_id"].map(qs["question_id"].value_counts()) > 1
+        xs: list = []
+        ys: list = []
+        for (x, y), (cx, cy) in zip(qs.loc[multi, ["x", "y"]].to_numpy(), centre[multi].to_numpy(), strict=True):
+            xs += [x, cx, None]
+            ys += [y, cy, None]
+        if xs:
+            fig.add_scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                line={"color": "rgba(110,110,110,0.18)", "width": 1},
+                name="translations → their centre",
+                hoverinfo="skip",
+            )
+    langs = sorted(set(points["language"]))
+    symbols = {"question": "circle", "candidate": "diamond"}
+    for i, lang in enumerate(langs):
+        for typ in ("question", "candidate"):
+            p = points[(points["language"] == lang) & (points["type"] == typ)]
+            if p.empty:
+                continue
+            fig.add_scattergl(
+                x=p["x"],
+                y=p["y"],
+                mode="markers",
+                name=f"{lang} · {typ}s" if points["type"].nunique() > 1 else lang,
+                legendgroup=lang,
+                marker={
+                    "color": LANGUAGE_PALETTE[i % len(LANGUAGE_PALETTE)],
+                    "symbol": symbols[typ],
+                    "size": 7,
+                    "opacity": 0.8,
+                    "line": {"width": 0.5, "color": "white"},
+                },
+                customdata=np.stack([p["question_id"].astype(str), p["text"].map(_wrap)], axis=1),
+                hovertemplate=f"<b>{lang}</b> {typ} · id %{{customdata[0]}}<br>%{{customdata[1]}}<extra></extra>",
+            )
+    fig.update_xaxes(showticklabels=False, title="", zeroline=False, showgrid=False)
+    fig.update_yaxes(showticklabels=False, title="", zeroline=False, showgrid=False)
+    _layout(fig, title, height=580)
+    fig.update_layout(
+        legend={"orientation": "v", "y": 1, "yanchor": "top", "x": 1.01, "xanchor": "left"},
+        margin={"l": 20, "r": 20, "t": 50, "b": 20},
+    )
+    return fig
+
+
+def sweep_curve(table: pd.DataFrame, key: str = "alpha", metric: str = "map") -> go.Figure:
+    """Metric vs a numeric setting (e.g. α), one line per kind with a 95% CI band."""
+    t = table[table["metric"] == metric].sort_values(key)
+    fig = go.Figure()
+    for i, kind in enumerate(k for k in KIND_ORDER if k in set(t["kind"])):
+        r = t[t["kind"] == kind]
+        color = PALETTE[i % len(PALETTE)]
+        rgb = tuple(int(color.lstrip("#")[j : j + 2], 16) for j in (0, 2, 4))
+        fig.add_scatter(
+            x=[*r[key], *r[key][::-1]],
+            y=[*r["ci_high"], *r["ci_low"][::-1]],
+            fill="toself",
+            mode="lines",
+            fillcolor=f"rgba{(*rgb, 0.15)}",
+            line={"width": 0},
+            hoverinfo="skip",
+            showlegend=False,
+            legendgroup=kind,
+        )
+        fig.add_scatter(
+            x=r[key],
+            y=r["value"],
+            mode="lines+markers",
+            name=kind,
+            legendgroup=kind,
+            line={"color": color},
+            customdata=np.stack([r["ci_low"], r["ci_high"], r["runs"]], axis=1),
+            hovertemplate=f"{kind}<br>{key} = %{{x}}<br>{metric} = %{{y:.3f}} [%{{customdata[0]:.3f}}, "
+            "%{customdata[1]:.3f}]<br>runs: %{customdata[2]}<extra></extra>",
+        )
+    return _layout(fig, f"{metric} vs {key} (band: 95% bootstrap CI)", xaxis_title=key, yaxis_title=metric)
+
+
+def group_bars(table: pd.DataFrame, key: str, metric: str = "map") -> go.Figure:
+    """Metric per value of a (categorical) setting, grouped by kind, with 95% CI whiskers."""
+    t = table[table["metric"] == metric].copy()
+    t[key] = t[key].astype(str)
+    fig = go.Figure()
+    for i, kind in enumerate(k for k in KIND_ORDER if k in set(t["kind"])):
+        r = t[t["kind"] == kind]
+        fig.add_bar(
+            x=r[key],
+            y=r["value"],
+            name=kind,
+            marker_color=PALETTE[i % len(PALETTE)],
+            error_y=_errors(r),
+            hovertemplate=f"{kind}<br>{key} = %{{x}}<br>{metric} = %{{y:.3f}}<extra></extra>",
+        )
+    return _layout(
+        fig, f"{metric} by {key} (whiskers: 95% bootstrap CI)", barmode="group", xaxis_title=key, yaxis_title=metric
+    )

@@ -1,0 +1,278 @@
+"""Background jobs: CLI commands run as detached subprocesses, with state in plain files.
+
+Layout of ``<cache>/jobs/<id>/``::
+
+    job.json     id, label, argv, created, pid (of the supervisor), cwd
+    log.txt      the command's stdout and stderr
+    rc           exit code, written by the supervisor when the command ends
+    cancelled    present when a user cancelled the job
+
+A small supervisor process (``python -m hybrid_core.jobs <job dir>``) starts the command in its own
+process group, waits, and writes ``rc``; so status survives the dashboard restarting, and several
+dashboard sessions (or a terminal) see the same jobs. Progress is read from the log: the last
+``tqdm``-style ``n/total`` or ``NN%`` it printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from hybrid_core import paths
+from hybrid_core.errors import HybridIRError
+from hybrid_core.io_utils import read_json, write_json
+
+_PROGRESS = re.compile(r"(\d+)%\|.*?(\d+)/(\d+)|(?<![\d.])(\d+)\s*/\s*(\d+)(?![\d.])|(\d{1,3})%")
+_ACTIVE: dict[str, subprocess.Popen] = {}  # supervisors started by this process (reaped on status)
+
+
+def jobs_dir(root: str | Path | None = None) -> Path:
+    """Where job folders live (``<cache>/jobs`` unless given)."""
+    return Path(root) if root else paths.cache_dir() / "jobs"
+
+
+def cli_argv(*args: str) -> list[str]:
+    """``python -m hybrid_core <args>`` with this interpreter."""
+    return [sys.executable, "-m", "hybrid_core", *args]
+
+
+def evaluate_args(
+    model: str | None = None,
+    data: list[str] | tuple[str, ...] = ("xquad-r",),
+    run: str | None = None,
+    max_questions: int | None = None,
+    languages: list[str] | None = None,
+) -> list[str]:
+    """``evaluate`` arguments (model None = the default model)."""
+    args = ["evaluate", "--data", *data]
+    args += ["--model", model] if model else []
+    args += ["--run", run] if run else []
+    args += ["--max-questions", str(max_questions)] if max_questions else []
+    args += ["--languages", *languages] if languages else []
+    return args
+
+
+def train_args(run: str, sampler: str = "hybrid", alpha: float = 0.5, steps: int = 100, **options) -> list[str]:
+    """``train`` arguments; ``options`` map to flags (``batch_size=16`` -> ``--batch-size 16``; None skipped)."""
+    args = ["train", "--run", run, "--sampler", sampler, "--steps", str(steps)]
+    args += ["--alpha", str(alpha)] if sampler == "hybrid" else []
+    for key, value in options.items():
+        if value is None or value == "":
+            continue
+        args += [f"--{key.replace('_', '-')}", str(value)]
+    return args
+
+
+def experiment_args(preset: str = "quick", name: str | None = None, steps: int | None = None) -> list[str]:
+    """``experiment`` arguments."""
+    args = ["experiment", "--preset", preset]
+    args += ["--name", name] if name else []
+    args += ["--steps", str(steps)] if steps else []
+    return args
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """A job as read from its folder."""
+
+    id: str
+    label: str
+    argv: list[str]
+    created: float
+    state: str  # running | done | failed | cancelled | lost
+    returncode: int | None
+    progress: float | None
+    last_line: str
+
+    @property
+    def finished(self) -> bool:
+        return self.state != "running"
+
+    @property
+    def command(self) -> str:
+        """The command line, with this interpreter shown as ``python``."""
+        argv = ["python", *self.argv[1:]] if self.argv[:1] == [sys.executable] else self.argv
+        return " ".join(argv)
+
+
+def start(argv: list[str], label: str = "", root: str | Path | None = None, env: dict | None = None) -> str:
+    """Start ``argv`` in the background; returns the job id at once."""
+    if not argv or not all(isinstance(a, str) for a in argv):
+        raise HybridIRError("a job needs a command: a non-empty list of strings")
+    job_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    folder = jobs_dir(root) / job_id
+    folder.mkdir(parents=True)
+    (folder / "log.txt").touch()
+    info = {
+        "id": job_id,
+        "label": label or " ".join(argv[-4:]),
+        "argv": argv,
+        "created": time.time(),
+        "cwd": str(paths.REPO_ROOT),
+        "pid": None,
+    }
+    write_json(folder / "job.json", info)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hybrid_core.jobs", str(folder)],
+        cwd=paths.REPO_ROOT,
+        env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # own process group: cancel kills the command and its children
+    )
+    _ACTIVE[job_id] = proc
+    write_json(folder / "job.json", {**info, "pid": proc.pid})
+    return job_id
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (finished, not yet reaped) is not alive
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _read_info(folder: Path) -> dict:
+    try:
+        return read_json(folder / "job.json")
+    except (OSError, ValueError) as exc:
+        raise HybridIRError(f"job {folder.name!r}: job.json is unreadable ({exc})") from None
+
+
+def status(job_id: str, root: str | Path | None = None) -> JobStatus:
+    """Current state, progress (0-1 or None) and last log line of a job."""
+    folder = jobs_dir(root) / job_id
+    if not folder.is_dir():
+        raise HybridIRError(f"no job {job_id!r} in {jobs_dir(root)}")
+    info = _read_info(folder)
+    if job_id in _ACTIVE and _ACTIVE[job_id].poll() is not None:
+        _ACTIVE.pop(job_id)
+    rc_file = folder / "rc"
+    rc = int(rc_file.read_text().strip()) if rc_file.is_file() and rc_file.read_text().strip() else None
+    if (folder / "cancelled").exists():
+        state = "cancelled"
+    elif rc is not None:
+        state = "done" if rc == 0 else "failed"
+    elif _alive(info.get("pid")):
+        state = "running"
+    else:
+        state = "lost"  # the supervisor died without writing rc (machine restart, kill -9)
+    lines = tail(job_id, 40, root)
+    progress = 1.0 if state == "done" else parse_progress(lines)
+    last = next((line for line in reversed(lines) if line.strip()), "")
+    return JobStatus(
+        job_id, info.get("label", ""), info.get("argv", []), info.get("created", 0.0), state, rc, progress, last
+    )
+
+
+def tail(job_id: str, n: int = 40, root: str | Path | None = None) -> list[str]:
+    """Last ``n`` lines of the job's log; carriage-return updates (progress bars) count as lines."""
+    log = jobs_dir(root) / job_id / "log.txt"
+    if not log.is_file():
+        return []
+    with open(log, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 64_000))
+        text = fh.read().decode("utf-8", errors="replace")
+    return [line.rstrip() for line in re.split(r"[\r\n]+", text) if line.strip()][-n:]
+
+
+def parse_progress(lines: list[str]) -> float | None:
+    """Fraction done from the last line that shows ``n/total`` or ``NN%`` (tqdm bars, ``step 3/10``)."""
+    for line in reversed(lines):
+        for m in reversed(list(_PROGRESS.finditer(line))):
+            if m.group(2):
+                done, total = int(m.group(2)), int(m.group(3))
+            elif m.group(4):
+                done, total = int(m.group(4)), int(m.group(5))
+            else:
+                done, total = int(m.group(6)), 100
+            if total > 0 and 0 <= done <= total:
+                return done / total
+    return None
+
+
+def cancel(job_id: str, root: str | Path | None = None) -> bool:
+    """Stop a running job (SIGTERM to its process group); True when it was running."""
+    st = status(job_id, root)
+    if st.finished:
+        return False
+    folder = jobs_dir(root) / job_id
+    (folder / "cancelled").touch()
+    pid = _read_info(folder).get("pid")
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError, TypeError):
+        return False
+    proc = _ACTIVE.pop(job_id, None)
+    if proc is not None:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(pid, signal.SIGKILL)
+    return True
+
+
+def list_jobs(root: str | Path | None = None, limit: int = 50) -> list[JobStatus]:
+    """Newest first; unreadable job folders are skipped."""
+    folder = jobs_dir(root)
+    if not folder.is_dir():
+        return []
+    out = []
+    for d in sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.name, reverse=True)[:limit]:
+        try:
+            out.append(status(d.name, root))
+        except (HybridIRError, ValueError):
+            continue
+    return out
+
+
+def running(root: str | Path | None = None) -> list[JobStatus]:
+    return [j for j in list_jobs(root) if j.state == "running"]
+
+
+def _supervise(folder: Path) -> int:
+    """Run the job's command, stream its output to log.txt, record the exit code."""
+    info = json.loads((folder / "job.json").read_text(encoding="utf-8"))
+    with open(folder / "log.txt", "ab", buffering=0) as log:
+        log.write(f"$ {' '.join(info['argv'])}\n".encode())
+        try:
+            child = subprocess.Popen(
+                info["argv"], cwd=info.get("cwd"), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        except OSError as exc:
+            log.write(f"error: cannot start the command ({exc})\n".encode())
+            rc = 127
+        else:
+
+            def forward(signum, _frame):
+                child.send_signal(signum)
+
+            signal.signal(signal.SIGTERM, forward)
+            rc = child.wait()
+    tmp = folder / ".rc.tmp"
+    tmp.write_text(str(rc))
+    os.replace(tmp, folder / "rc")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(_supervise(Path(sys.argv[1])))

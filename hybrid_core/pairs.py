@@ -1,0 +1,80 @@
+"""Language-pair views of a run's summary: query language x pool language matrices and per-language tables.
+
+All views read ``summary["settings"]`` (mean over queries per setting), so they are cheap and equal the
+numbers the CLI prints. The diagonal of a pair matrix is the mono setting X->X, off-diagonal cells are
+the cross settings X->Y; the multilingual pool (X->multi) is a separate column in :func:`per_language`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hybrid_core.errors import HybridIRError
+
+MULTI = "multi"
+
+
+def _settings(summary: dict) -> pd.DataFrame:
+    s = summary.get("settings", {})
+    if not s:
+        raise HybridIRError("this result has no per-setting numbers")
+    frame = pd.DataFrame.from_dict(s, orient="index").rename_axis("setting").reset_index()
+    parts = frame["setting"].str.split("->", n=1, expand=True)
+    frame["query_language"], frame["pool"] = parts[0], parts[1]
+    return frame
+
+
+def available_metrics(summary: dict) -> list[str]:
+    """Metrics present in every setting of a summary (registry spelling)."""
+    from hybrid_core.metrics import METRICS
+
+    frame = _settings(summary)
+    return [m for m in METRICS if m in frame.columns]
+
+
+def pair_matrix(summary: dict, metric: str = "map") -> pd.DataFrame:
+    """Query language (rows) x pool language (columns) matrix of ``metric``; NaN where no setting exists."""
+    frame = _settings(summary)
+    if metric not in frame.columns:
+        raise HybridIRError(f"metric {metric!r} is not in this result; available: {available_metrics(summary)}")
+    frame = frame[frame["pool"] != MULTI]
+    if frame.empty:
+        raise HybridIRError("this result has no mono/cross settings (not a parallel data set)")
+    langs = sorted(set(frame["query_language"]) | set(frame["pool"]))
+    m = frame.pivot(index="query_language", columns="pool", values=metric).reindex(index=langs, columns=langs)
+    m.index.name, m.columns.name = "query language", "passage language"
+    return m.astype(float)
+
+
+def pair_difference(summary_a: dict, summary_b: dict, metric: str = "map") -> pd.DataFrame:
+    """``pair_matrix(a) - pair_matrix(b)`` on the union of languages (NaN where either lacks a cell)."""
+    a, b = pair_matrix(summary_a, metric), pair_matrix(summary_b, metric)
+    langs = sorted(set(a.index) | set(b.index))
+    diff = a.reindex(index=langs, columns=langs) - b.reindex(index=langs, columns=langs)
+    diff.index.name, diff.columns.name = a.index.name, a.columns.name
+    return diff
+
+
+def per_language(summary: dict, metric: str = "map") -> pd.DataFrame:
+    """One row per language: mono (X->X), cross as query (mean of X->Y), cross as target (mean of Y->X), multi."""
+    frame = _settings(summary)
+    if metric not in frame.columns:
+        raise HybridIRError(f"metric {metric!r} is not in this result; available: {available_metrics(summary)}")
+    langs = sorted(set(frame["query_language"]))
+    out = pd.DataFrame(index=pd.Index(langs, name="language"))
+    mono = frame[frame["query_language"] == frame["pool"]].set_index("query_language")[metric]
+    cross = frame[(frame["query_language"] != frame["pool"]) & (frame["pool"] != MULTI)]
+    multi = frame[frame["pool"] == MULTI].set_index("query_language")[metric]
+    out["mono"] = mono.reindex(langs)
+    out["cross (as query)"] = cross.groupby("query_language")[metric].mean().reindex(langs)
+    out["cross (as passage)"] = cross.groupby("pool")[metric].mean().reindex(langs)
+    out["multi"] = multi.reindex(langs)
+    return out.dropna(axis=1, how="all").astype(float)
+
+
+def matrix_extent(*matrices: pd.DataFrame) -> float:
+    """Largest absolute finite value over matrices (for a symmetric colour range); 0 when empty."""
+    vals = np.concatenate([m.to_numpy(dtype=float).ravel() for m in matrices]) if matrices else np.array([])
+    vals = vals[np.isfinite(vals)]
+    return float(np.abs(vals).max()) if vals.size else 0.0

@@ -1,0 +1,175 @@
+"""Confidence intervals and paired significance tests over queries.
+
+Two levels:
+
+- plain arrays (one value per query): :func:`bootstrap_ci` (percentile bootstrap of the mean) and
+  :func:`paired_permutation_test` (paired randomisation / sign-flip test, two-sided);
+- macro averages over settings (LAReQA reports the mean over queries within a setting, then the mean
+  over settings): :func:`macro_bootstrap` and :func:`macro_permutation_test` resample or sign-flip
+  whole *questions* (all translations and settings of one question together), because the settings
+  share questions and are not independent.
+
+The test is the paired randomisation test of Fisher (1935) as recommended for IR by Smucker, Allan &
+Carterette (CIKM 2007): under the null the two systems are exchangeable for each question, so the sign
+of each question's difference is flipped at random; the p-value is ``(1 + #|T*| >= |T|) / (1 + n)``
+(Phipson & Smyth 2010), never zero. Confidence intervals are percentile bootstrap intervals.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Resamples / sign flips used by default: enough for a 95% CI and p-values down to 1e-3.
+N_BOOT = 1000
+N_PERM = 2000
+LEVEL = 0.95
+
+TEST_NAME = "paired randomisation (sign-flip) test over questions, two-sided"
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with a percentile confidence interval."""
+
+    value: float
+    low: float
+    high: float
+
+
+def bootstrap_ci(values: np.ndarray, n_boot: int = N_BOOT, level: float = LEVEL, seed: int = 0) -> Interval:
+    """Mean of ``values`` (NaNs dropped) with a percentile bootstrap CI.
+
+    Example: ``bootstrap_ci(np.ones(5))`` -> Interval(1.0, 1.0, 1.0).
+    """
+    x = np.asarray(values, dtype=np.float64)
+    x = x[~np.isnan(x)]
+    if x.size == 0:
+        return Interval(np.nan, np.nan, np.nan)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, x.size, size=(n_boot, x.size))
+    means = x[idx].mean(axis=1)
+    lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return Interval(float(x.mean()), float(lo), float(hi))
+
+
+def paired_permutation_test(a: np.ndarray, b: np.ndarray, n_perm: int = N_PERM, seed: int = 0) -> float:
+    """Two-sided p-value of the paired randomisation test that ``mean(a - b) == 0``.
+
+    Pairs with a NaN on either side are dropped. Identical arrays give p = 1. The exact test is
+    used when ``2**n <= n_perm`` (all sign patterns enumerated), else ``n_perm`` random flips.
+    Example: a = [1, 2], b = [0, 0] -> sign patterns give means 1.5, 0.5, -0.5, -1.5; two of four
+    reach |1.5| -> p = 0.5.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"paired test needs equal shapes, got {a.shape} and {b.shape}")
+    d = a - b
+    d = d[~np.isnan(d)]
+    if d.size == 0 or not np.any(d):
+        return 1.0
+    observed = abs(d.mean())
+    if 2**d.size <= n_perm:
+        signs = 1 - 2 * ((np.arange(2**d.size)[:, None] >> np.arange(d.size)) & 1)
+        stats = np.abs(signs @ d / d.size)
+        return float(np.mean(stats >= observed - 1e-12))
+    rng = np.random.default_rng(seed)
+    signs = rng.choice(np.array([-1.0, 1.0]), size=(n_perm, d.size))
+    stats = np.abs(signs @ d / d.size)
+    return float((1 + np.sum(stats >= observed - 1e-12)) / (1 + n_perm))
+
+
+def holm(p_values: np.ndarray) -> np.ndarray:
+    """Holm-Bonferroni adjusted p-values (NaNs kept as NaN). Example: [0.01, 0.04] -> [0.02, 0.04]."""
+    p = np.asarray(p_values, dtype=np.float64)
+    out = np.full_like(p, np.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    if ok.size == 0:
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    adjusted = np.minimum(1.0, np.maximum.accumulate(p[order] * (ok.size - np.arange(ok.size))))
+    out[order] = adjusted
+    return out
+
+
+# --- macro averages over settings, resampling whole questions --------------------------------------
+
+
+def macro_mean(values: np.ndarray) -> float:
+    """Mean over settings of the mean over questions; ``values`` is (questions, settings) with NaN gaps."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        per_setting = np.nanmean(values, axis=0) if values.size else np.array([])
+    per_setting = per_setting[~np.isnan(per_setting)]
+    return float(per_setting.mean()) if per_setting.size else float("nan")
+
+
+def _weighted_macro(weights: np.ndarray, values: np.ndarray, counts_from_weights: bool = True) -> np.ndarray:
+    """Macro mean for each row of ``weights`` (B, Q) over ``values`` (Q, S, M) -> (B, M).
+
+    With ``counts_from_weights`` a setting's mean divides by the weighted question count (bootstrap);
+    otherwise by the plain count (sign flips keep every question, only its sign changes).
+    """
+    mask = ~np.isnan(values)
+    q, s, m = values.shape
+    filled = np.where(mask, values, 0.0).reshape(q, s * m)
+    num = (weights @ filled).reshape(-1, s, m)
+    den_w = weights if counts_from_weights else np.ones((1, q))
+    den = (den_w @ mask.reshape(q, s * m).astype(np.float64)).reshape(-1, s, m)
+    per_setting = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN metric (e.g. no rank distance)
+        return np.nanmean(per_setting, axis=1)
+
+
+def macro_means(values: np.ndarray) -> np.ndarray:
+    """Macro mean of each metric of ``values`` (questions, settings, metrics) -> (metrics,)."""
+    values = np.asarray(values, dtype=np.float64)
+    return _weighted_macro(np.ones((1, values.shape[0])), values)[0]
+
+
+def macro_bootstrap(values: np.ndarray, n_boot: int = N_BOOT, level: float = LEVEL, seed: int = 0) -> list[Interval]:
+    """Macro means of ``values`` (questions, settings, metrics) with question-level bootstrap CIs.
+
+    Each resample draws questions with replacement (all their settings together) and recomputes the
+    mean per setting and then over settings, exactly as the point estimate is computed.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    q, _, m = values.shape
+    point = macro_means(values)
+    rng = np.random.default_rng(seed)
+    counts = np.zeros((n_boot, q))
+    for i in range(n_boot):
+        counts[i] = np.bincount(rng.integers(0, q, q), minlength=q)
+    boot = _weighted_macro(counts, values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lo = np.nanquantile(boot, (1 - level) / 2, axis=0) if n_boot else np.full(m, np.nan)
+        hi = np.nanquantile(boot, (1 + level) / 2, axis=0) if n_boot else np.full(m, np.nan)
+    return [Interval(float(point[j]), float(lo[j]), float(hi[j])) for j in range(m)]
+
+
+def macro_permutation_test(a: np.ndarray, b: np.ndarray, n_perm: int = N_PERM, seed: int = 0) -> np.ndarray:
+    """Paired randomisation test of macro(a) - macro(b), flipping the sign per question; one p per metric.
+
+    ``a`` and ``b`` are (questions, settings, metrics), aligned; a cell missing on either side is
+    dropped on both. Because a setting's mean divides by its fixed question count, flipping signs of
+    question differences is exactly swapping the two systems' outputs for that question.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"paired test needs equal shapes, got {a.shape} and {b.shape}")
+    d = np.where(np.isnan(a) | np.isnan(b), np.nan, a - b)
+    q = d.shape[0]
+    observed = np.abs(macro_means(d))
+    rng = np.random.default_rng(seed)
+    stats = np.empty((0, d.shape[2]))
+    for start in range(0, n_perm, 500):  # chunks bound memory for large sets
+        signs = rng.choice(np.array([-1.0, 1.0]), size=(min(500, n_perm - start), q))
+        stats = np.vstack([stats, np.abs(_weighted_macro(signs, d, counts_from_weights=False))])
+    p = (1 + np.sum(stats >= observed - 1e-12, axis=0)) / (1 + n_perm)
+    same = np.nan_to_num(np.abs(d)).sum(axis=(0, 1)) == 0
+    p = np.where(same, 1.0, p)
+    return np.where(np.isnan(observed), np.nan, p)

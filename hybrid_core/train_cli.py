@@ -1,0 +1,161 @@
+"""CLI commands ``train``, ``experiment`` and ``runs``: parse arguments, call the core, print.
+
+``hybrid_core.cli`` registers them with :func:`add_train_parsers`; this module is also runnable on
+its own (``python -m hybrid_core.train_cli train ...``), which is what ``torchrun`` can launch too::
+
+    torchrun --nproc_per_node 2 -m hybrid_core train --name ddp-demo --sampler hybrid --steps 50
+
+(``--name`` is ``--run`` spelt so that torchrun's own ``--run-path`` does not swallow it.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from hybrid_core.errors import HybridIRError
+
+# (flag, TrainConfig field, type, help); every default is None so an omitted flag keeps the preset's value.
+_TRAIN_FLAGS: list[tuple[str, str, type, str]] = [
+    ("--model", "model", str, "base model: sentence-transformers name or folder (default multilingual-e5-small)"),
+    ("--data", "train_data", str, "training set: xquad-r, mlqa-r or a path (default mlqa-r)"),
+    ("--split", "train_split", str, "'all', or 'train' = the article-disjoint train part (default all)"),
+    ("--sampler", "sampler", str, "x-x | x-x-mono | x-y | hybrid (default hybrid)"),
+    ("--alpha", "alpha", float, "hybrid: probability of an X-X-mono batch (default 0.5)"),
+    ("--steps", "steps", int, "optimizer steps (default 1000)"),
+    ("--batch-size", "batch_size", int, "pairs per step over all processes (default 32; paper 100)"),
+    ("--mini-batch-size", "mini_batch_size", int, "GradCache chunk size for large batches on small memory"),
+    ("--lr", "lr", float, "peak learning rate (default 3e-5)"),
+    ("--weight-decay", "weight_decay", float, "AdamW weight decay (default 0.01)"),
+    ("--warmup-steps", "warmup_steps", int, "linear warm-up steps (default 100)"),
+    ("--grad-clip", "grad_clip", float, "max gradient norm (default 1.0)"),
+    ("--temperature", "temperature", float, "InfoNCE temperature (default 0.05)"),
+    ("--max-seq-length", "max_seq_length", int, "tokens per text in training (default 64)"),
+    ("--seed", "seed", int, "seed for batches, modes and dropout (default 0)"),
+    ("--checkpoint-every", "checkpoint_every", int, "steps between checkpoints (default 100; 0 = none)"),
+    ("--keep-checkpoints", "keep_checkpoints", int, "newest checkpoints kept (default 2)"),
+    ("--log-every", "log_every", int, "steps between progress updates (default 10)"),
+    ("--eval-data", "eval_data", str, "evaluate on this set at the end, e.g. xquad-r or mlqa-r:test"),
+    ("--eval-max-questions", "eval_max_questions", int, "question sample for --eval-data (default 50)"),
+    ("--eval-every", "eval_every", int, "also evaluate every N steps (default 0 = end only)"),
+]
+
+
+def _train_config(args):
+    from hybrid_core.experiment import load_preset
+    from hybrid_core.runs import RunStore
+    from hybrid_core.train import TrainConfig
+
+    base: dict = {}
+    if args.resume and RunStore(args.runs_dir).exists(args.run):
+        base = dict(RunStore(args.runs_dir).get(args.run).info.get("config", {}))
+    elif args.preset:
+        preset = load_preset(args.preset)
+        base = dict(preset.get("train", preset))
+    for _, field, _, _ in _TRAIN_FLAGS:
+        if getattr(args, field) is not None:
+            base[field] = getattr(args, field)
+    for field in ("hard_negatives", "freeze_word_embeddings"):
+        if getattr(args, field) is not None:
+            base[field] = getattr(args, field)
+    if args.languages is not None:
+        base["train_languages"] = args.languages
+    return TrainConfig.from_dict(base)
+
+
+def cmd_train(args) -> None:
+    from hybrid_core.train import train
+
+    run = train(_train_config(args), args.run, resume=args.resume, data_dir=args.data_dir, runs_dir=args.runs_dir,
+                device=args.device)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, one summary line is enough
+        return
+    info = run.info
+    print(f"{run.name}: {info.get('status')} after {info.get('steps')} steps; model in {info.get('model')}")
+
+
+def cmd_experiment(args) -> None:
+    from hybrid_core.encode import set_threads
+    from hybrid_core.experiment import experiment_config, run_experiment
+
+    set_threads()
+    overrides = {k: v for k, v in (("steps", args.steps), ("model", args.model)) if v is not None}
+    cfg = experiment_config(args.preset, args.name, **overrides)
+    if args.eval_max_questions is not None:
+        import dataclasses
+
+        cfg = dataclasses.replace(cfg, eval_max_questions=args.eval_max_questions or None)
+    run_experiment(cfg, data_dir=args.data_dir, runs_dir=args.runs_dir, out_dir=args.out)
+
+
+def cmd_runs(args) -> None:
+    import pandas as pd
+
+    from hybrid_core.runs import RunStore
+
+    table = RunStore(args.runs_dir).table()
+    if table.empty:
+        print(f"no runs in {RunStore(args.runs_dir).root}")
+        return
+    if args.kind:
+        table = table[table["kind"] == args.kind]
+    with pd.option_context("display.max_columns", None, "display.width", 200, "display.max_colwidth", 60):
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+
+def add_train_parsers(subparsers) -> None:
+    """Register ``train``, ``experiment`` and ``runs`` on an argparse sub-parser set (``args.func(args)``)."""
+    sp = subparsers.add_parser("train", help="fine-tune a model with X-X / X-X-mono / X-Y / hybrid batches")
+    sp.add_argument("--run", "--name", dest="run", required=True,
+                    help="run name (letters, digits, '.', '_', '-'); spell it --name under torchrun, whose own "
+                    "--run-path option swallows --run")
+    sp.add_argument("--resume", action="store_true", help="continue the run from its newest checkpoint")
+    sp.add_argument("--preset", help="start from a preset's training options: quick, paper or a .json path")
+    for flag, field, typ, help_ in _TRAIN_FLAGS:
+        sp.add_argument(flag, dest=field, type=typ, default=None, help=help_)
+    sp.add_argument("--languages", nargs="+", default=None, help="train only on pairs among these languages")
+    sp.add_argument("--hard-negatives", dest="hard_negatives", action=argparse.BooleanOptionalAction, default=None,
+                    help="add a same-paragraph hard negative per pair (default off)")
+    sp.add_argument("--freeze-word-embeddings", dest="freeze_word_embeddings",
+                    action=argparse.BooleanOptionalAction, default=None, help="freeze word embeddings (default on)")
+    sp.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda if available)")
+    sp.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/ (default: $HYBRID_IR_DATA or ./data)")
+    sp.add_argument("--runs-dir", help="run store (default: $HYBRID_IR_RUNS or cache/runs)")
+    sp.set_defaults(func=cmd_train)
+
+    sp = subparsers.add_parser("experiment", help="train X-X-mono, X-Y and hybrid from one start; compare them")
+    sp.add_argument("--preset", default="quick", help="quick (CPU, < 45 min), paper (GPU) or a .json path")
+    sp.add_argument("--name", help="experiment name (default: the preset's name)")
+    sp.add_argument("--steps", type=int, help="override the preset's steps per arm")
+    sp.add_argument("--model", help="override the base model")
+    sp.add_argument("--eval-max-questions", type=int, help="override the evaluation sample (0 = whole sets)")
+    sp.add_argument("--out", help="experiment folder (default: cache/experiments/<name>)")
+    sp.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/")
+    sp.add_argument("--runs-dir", help="run store (default: $HYBRID_IR_RUNS or cache/runs)")
+    sp.set_defaults(func=cmd_experiment)
+
+    sp = subparsers.add_parser("runs", help="list runs: kind, model, sampler, steps, headline mAPs")
+    sp.add_argument("--kind", choices=["train", "evaluate"], help="only runs of this kind")
+    sp.add_argument("--runs-dir", help="run store (default: $HYBRID_IR_RUNS or cache/runs)")
+    sp.set_defaults(func=cmd_runs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Standalone entry (the same commands as ``python -m hybrid_core``); user errors exit 2."""
+    parser = argparse.ArgumentParser(prog="python -m hybrid_core.train_cli")
+    add_train_parsers(parser.add_subparsers(dest="command", required=True, metavar="<command>"))
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except HybridIRError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

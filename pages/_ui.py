@@ -1,0 +1,233 @@
+"""Shared page helpers: cached run-store reads keyed by file mtimes, error cards, downloads.
+
+Not a page (the leading underscore keeps it out of navigation). Every cached read takes the run's
+``mtime_key()`` as an argument, so a rewritten result invalidates its cache entry and nothing else.
+Core objects that are expensive (models, FAISS indexes) are cached once per process with
+``st.cache_resource``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from hybrid_core.errors import HybridIRError
+from hybrid_core.runs import RunStore
+
+log = logging.getLogger("hybrid_ir.dashboard")
+
+
+def ensure_app_navigation() -> None:
+    """Run through ``app.py``'s navigation even when a deep link is the first request after start-up.
+
+    Streamlit treats an app with a ``pages/`` folder as a v1 multipage app until ``st.navigation`` has run
+    once in the process; a first request for ``/bias`` would then run ``pages/bias.py`` bare, with an
+    auto-generated sidebar. Switch the process to ``st.navigation`` mode and rerun (Streamlit 1.67).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def store() -> RunStore:
+    """The run store (``$HYBRID_IR_RUNS`` or ``cache/runs``), read fresh on every rerun."""
+    return RunStore()
+
+
+def runs_key(s: RunStore | None = None) -> tuple[tuple[str, float], ...]:
+    """(name, mtime) of every run folder: the cache key of anything that reads the whole store."""
+    s = s or store()
+    return tuple((r.name, r.mtime_key()) for r in s.list())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _run_table(root: str, key: tuple) -> pd.DataFrame:
+    return RunStore(root).table()
+
+
+def run_table() -> pd.DataFrame:
+    """``RunStore.table()``: one row per run, with an ``error`` column for unreadable runs."""
+    s = store()
+    return _run_table(str(s.root), runs_key(s))
+
+
+def good_runs(table: pd.DataFrame) -> pd.DataFrame:
+    return table[table["error"].isna()] if "error" in table.columns else table
+
+
+def datasets_by_run(table: pd.DataFrame) -> dict[str, list[str]]:
+    """``{run: [data set, ...]}`` for readable runs that have results."""
+    out = {}
+    for _, row in good_runs(table).iterrows():
+        names = [d for d in str(row.get("datasets") or "").split(", ") if d]
+        if names:
+            out[row["name"]] = names
+    return out
+
+
+def all_datasets(table: pd.DataFrame) -> list[str]:
+    """Data sets with results, most runs first."""
+    counts: dict[str, int] = {}
+    for names in datasets_by_run(table).values():
+        for d in names:
+            counts[d] = counts.get(d, 0) + 1
+    return sorted(counts, key=lambda d: (-counts[d], d))
+
+
+def runs_with(table: pd.DataFrame, dataset: str) -> list[str]:
+    return [r for r, ds in datasets_by_run(table).items() if dataset in ds]
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _summary(root: str, name: str, dataset: str, mtime: float) -> dict:
+    return RunStore(root).get(name).summary(dataset)
+
+
+def summary(name: str, dataset: str) -> dict:
+    """A run's summary for a data set (cached until its files change)."""
+    s = store()
+    return _summary(str(s.root), name, dataset, s.get(name).mtime_key())
+
+
+def summaries(names: list[str], dataset: str) -> tuple[dict[str, dict], dict[str, str]]:
+    """Summaries of several runs, and ``{run: error message}`` for those that cannot be read."""
+    out, errors = {}, {}
+    for n in names:
+        try:
+            out[n] = summary(n, dataset)
+        except HybridIRError as exc:
+            errors[n] = str(exc)
+    return out, errors
+
+
+def cached_core(fn: Callable, *args, names: list[str] = (), **kwargs):
+    """Call a pure core function of the store through ``st.cache_data``, keyed by the runs' mtimes."""
+    s = store()
+    mtimes = tuple((n, s.get(n).mtime_key() if s.exists(n) else 0.0) for n in names)
+    return _cached_call(fn.__module__, fn.__name__, str(s.root), mtimes, args, tuple(sorted(kwargs.items())))
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _cached_call(module: str, name: str, root: str, mtimes: tuple, args: tuple, kwargs: tuple):
+    import importlib
+
+    fn = getattr(importlib.import_module(module), name)
+    return fn(*args, store=RunStore(root), **dict(kwargs))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def model_for(model_ref: str):
+    """Load a sentence-transformers model once per process; returns (model, fingerprint)."""
+    from hybrid_core.models import load_model, model_fingerprint, resolve_model
+
+    ref = resolve_model(model_ref)
+    return load_model(ref), model_fingerprint(ref)
+
+
+def run_model(name: str):
+    """The model of a run (its trained folder, or the evaluated model), loaded once per process."""
+    info = store().get(name).info
+    if not info.get("model"):
+        raise HybridIRError(f"run {name!r} has no model yet (training not finished?)")
+    return model_for(info["model"])
+
+
+@contextmanager
+def guard(what: str = "this view") -> Iterator[None]:
+    """Show user errors as an error card and unexpected ones as a short message; never a traceback."""
+    try:
+        yield
+    except HybridIRError as exc:
+        st.error(str(exc), icon=":material/error:")
+    except Exception as exc:  # the browser must never see a traceback
+        log.error("dashboard error in %s:\n%s", what, traceback.format_exc())
+        st.error(f"Could not render {what}: {type(exc).__name__}: {exc}", icon=":material/error:")
+
+
+def error_cards(errors: dict[str, str]) -> None:
+    """One compact error card per unreadable run; the rest of the page still renders."""
+    for name, msg in errors.items():
+        st.error(f"**{name}** — {msg}", icon=":material/broken_image:")
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:80] or "export"
+
+
+def figure_downloads(fig: go.Figure, stem: str, key: str) -> None:
+    """PNG / SVG download buttons; the image is rendered (Kaleido) only when a button is clicked."""
+    from hybrid_core.figure_export import figure_bytes
+
+    cols = st.columns([1, 1, 6])
+    for col, fmt in zip(cols, ("png", "svg"), strict=False):
+        col.download_button(
+            fmt.upper(),
+            data=lambda f=fmt: _figure_bytes_safe(fig, f, figure_bytes),
+            file_name=f"{slug(stem)}.{fmt}",
+            mime="image/png" if fmt == "png" else "image/svg+xml",
+            key=f"{key}_{fmt}",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+
+
+def _figure_bytes_safe(fig: go.Figure, fmt: str, render: Callable) -> bytes:
+    try:
+        return render(fig, fmt)
+    except HybridIRError as exc:
+        log.error("figure export failed: %s", exc)
+        return f"figure export failed: {exc}".encode()
+
+
+def table_downloads(table: pd.DataFrame, stem: str, key: str, caption: str = "") -> None:
+    """CSV / LaTeX download buttons for a table."""
+    from hybrid_core.figure_export import table_text
+
+    cols = st.columns([1, 1, 6])
+    cols[0].download_button(
+        "CSV",
+        table_text(table, "csv"),
+        f"{slug(stem)}.csv",
+        "text/csv",
+        key=f"{key}_csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    cols[1].download_button(
+        "LaTeX",
+        table_text(table, "tex", caption),
+        f"{slug(stem)}.tex",
+        "application/x-tex",
+        key=f"{key}_tex",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+
+def jobs_finished(page_key: str, listed: list) -> bool:
+    """True once when the set of running jobs shrank since this page's last poll (then: rerun the page)."""
+    now = {j.id for j in listed if j.state == "running"}
+    before = st.session_state.get(f"{page_key}_running_jobs", set())
+    st.session_state[f"{page_key}_running_jobs"] = now
+    return bool(before - now)
+
+
+def no_runs_notice() -> None:
+    st.info(
+        "No evaluated runs yet. Go to **Home** and evaluate the default model, or start a job on **Jobs**.",
+        icon=":material/info:",
+    )
+
+
+def fmt_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """Round floats for display (the downloads keep full precision)."""
+    return table.round(digits)

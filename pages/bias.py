@@ -1,0 +1,106 @@
+"""Language bias: in the multilingual pool, does a run prefer candidates in the query's own language?"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from hybrid_core import bias, figures
+from pages import _ui
+
+_ui.ensure_app_navigation()
+
+K = "bias"
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _rank_distances(root: str, names: tuple[str, ...], dataset: str, mtimes: tuple) -> tuple:
+    """Per-query rank distances of several runs (only the multi rows, three columns) and read errors."""
+    from hybrid_core.errors import HybridIRError
+    from hybrid_core.runs import RunStore
+
+    frames, errors = {}, {}
+    for n in names:
+        try:
+            frames[n] = RunStore(root).get(n).per_query(dataset)
+        except HybridIRError as exc:
+            errors[n] = str(exc)
+    return bias.rank_distance_values(frames), errors
+
+
+st.title("Language bias")
+
+with _ui.guard("the bias view"):
+    table = _ui.run_table()
+    datasets = _ui.all_datasets(table) if not table.empty else []
+    if not datasets:
+        _ui.no_runs_notice()
+        st.stop()
+
+    c1, c2 = st.columns([1, 4])
+    dataset = c1.selectbox("Data set", datasets, key=f"{K}_dataset")
+    available = _ui.runs_with(table, dataset)
+    chosen = c2.multiselect("Runs", available, default=available[:4], key=f"{K}_runs")
+    if not chosen:
+        st.info("Pick at least one run.", icon=":material/info:")
+        st.stop()
+    summaries, errors = _ui.summaries(chosen, dataset)
+    _ui.error_cards(errors)
+    with_bias = {n: s for n, s in summaries.items() if s.get("bias")}
+    if not with_bias:
+        st.warning(
+            f"No language-bias numbers for {dataset}: they need a parallel data set evaluated with the multi setting.",
+            icon=":material/warning:",
+        )
+        st.stop()
+
+    st.subheader("Rank distance")
+    rd = bias.rank_distance_table(with_bias)
+    fig = figures.rank_distance_bars(rd)
+    st.plotly_chart(fig, key=f"{K}_rd_bars")
+    st.caption(
+        "How to read: for each question, the multilingual pool holds its answer in every language; rank distance is "
+        "the rank of the worst-placed translation minus the best-placed one (Huang et al. 2023). Bars are means per "
+        "query language; *macro* averages the languages. Lower means the answers in all languages are ranked close "
+        "together, i.e. less language bias."
+    )
+    st.dataframe(_ui.fmt_table(rd.T.rename_axis("run"), 1), key=f"{K}_rd_table")
+    _ui.table_downloads(rd, f"rank-distance-{dataset}", f"{K}_dl_rd", caption=f"Rank distance on {dataset}")
+
+    st.subheader("Distribution over queries")
+    d1, d2 = st.columns(2)
+    style = d1.radio("Plot", ["box", "violin"], horizontal=True, key=f"{K}_style")
+    by_lang = d2.toggle("Split by query language", value=False, key=f"{K}_bylang")
+    store = _ui.store()
+    mtimes = tuple(store.get(n).mtime_key() for n in with_bias)
+    values, read_errors = _rank_distances(str(store.root), tuple(with_bias), dataset, mtimes)
+    _ui.error_cards(read_errors)
+    if not values.empty:
+        dist = figures.rank_distance_distribution(values, style, by_language=by_lang)
+        st.plotly_chart(dist, key=f"{K}_dist")
+        st.caption(
+            "How to read: each query contributes one rank distance. The box spans the middle half of the queries, "
+            "the line is the median and the dashed line the mean; a long upper tail means a few questions whose "
+            "translations are ranked far apart."
+        )
+
+    st.subheader("Where do the translations land?")
+    run = st.selectbox("Run", list(with_bias), key=f"{K}_run")
+    left, right = st.columns(2)
+    with left:
+        mr = bias.mean_rank_matrix(with_bias[run])
+        mfig = figures.mean_rank_heatmap(mr, title=f"{run}: mean rank of the relevant candidate")
+        st.plotly_chart(mfig, key=f"{K}_mean_rank")
+        st.caption(
+            "How to read: row = query language, column = language of the relevant candidate; each cell is the mean "
+            "rank (1 = top) that candidate gets in the pooled ranking. A dark diagonal with bright off-diagonal "
+            "cells means the run ranks same-language answers first. Colour is on a log scale."
+        )
+    with right:
+        own = bias.own_share_table(with_bias[run])
+        ofig = figures.own_share_bars(own, title=f"{run}: own-language share of the top 10")
+        st.plotly_chart(ofig, key=f"{K}_own")
+        st.caption(
+            "How to read: the bar is the share of the top-10 results written in the query's language; the red mark "
+            "is that language's share of the pool. A bar far above its mark means the run over-retrieves its own "
+            "language; an unbiased run sits near the mark."
+        )

@@ -1,0 +1,110 @@
+"""Compare runs: which run is better, on which kind of setting, and is the difference real?"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from hybrid_core import compare, figures, stats
+from pages import _ui
+
+_ui.ensure_app_navigation()
+
+K = "compare"
+
+st.title("Compare runs")
+
+with _ui.guard("the comparison"):
+    table = _ui.run_table()
+    datasets = _ui.all_datasets(table) if not table.empty else []
+    if not datasets:
+        _ui.no_runs_notice()
+        st.stop()
+
+    c1, c2, c3 = st.columns([1, 3, 1])
+    dataset = c1.selectbox("Data set", datasets, key=f"{K}_dataset")
+    available = _ui.runs_with(table, dataset)
+    chosen = c2.multiselect("Runs", available, default=available[:10], key=f"{K}_runs")
+    if not chosen:
+        st.info("Pick at least one run.", icon=":material/info:")
+        st.stop()
+    baseline = c3.selectbox("Baseline", chosen, key=f"{K}_baseline")
+    with st.expander("Resampling settings"):
+        a, b = st.columns(2)
+        n_boot = a.select_slider("Bootstrap resamples (CIs)", [200, 500, 1000, 2000], stats.N_BOOT, key=f"{K}_nboot")
+        n_perm = b.select_slider("Sign flips (test)", [500, 1000, 2000, 5000], stats.N_PERM, key=f"{K}_nperm")
+
+    with st.spinner("Computing confidence intervals and paired tests…"):
+        report = _ui.cached_core(
+            compare.compare_runs, tuple(chosen), dataset, baseline, names=chosen, n_boot=n_boot, n_perm=n_perm
+        )
+    _ui.error_cards(report.errors)
+    for note in report.notes:
+        st.warning(note, icon=":material/warning:")
+    if report.table.empty:
+        st.stop()
+
+    st.caption(
+        f"Values are macro averages (mean over queries per setting, then over settings). Brackets: 95% percentile "
+        f"bootstrap CI over questions ({n_boot} resamples). Δ vs **{report.baseline or '—'}**: {stats.TEST_NAME} "
+        f"({n_perm} sign flips, translations of a question flipped together); p is the raw p-value, ▲ / ▼ mark a "
+        "significant improvement / degradation at 0.05 after Holm correction over the run's kinds × metrics."
+    )
+    # only the open tab is rendered (a rerun on switching, from the cached report): keeps the first paint light
+    tabs = st.tabs(
+        ["mono (X→X)", "cross (X→Y)", "multi (X→all)", "Chart", "Paper view"], key=f"{K}_tab", on_change="rerun"
+    )
+    for tab, kind in zip(tabs[:3], compare.KINDS, strict=True):
+        if not tab.open:
+            continue
+        with tab:
+            wide = report.wide(kind)
+            if wide.empty:
+                st.info(f"No {kind} settings in {dataset}.", icon=":material/info:")
+                continue
+            st.dataframe(wide, key=f"{K}_table_{kind}")
+            delta = report.wide(kind, what="delta")
+            if not delta.empty:
+                st.markdown(f"**Difference to {report.baseline}**")
+                st.dataframe(delta, key=f"{K}_delta_{kind}")
+            tidy = report.table[report.table["kind"] == kind]
+            _ui.table_downloads(tidy, f"compare-{dataset}-{kind}", f"{K}_dl_{kind}", caption=f"{kind} on {dataset}")
+    if tabs[3].open:
+        with tabs[3]:
+            metrics = list(dict.fromkeys(report.table["metric"]))
+            metric = st.selectbox("Metric", metrics, key=f"{K}_metric")
+            fig = figures.compare_bars(report.table, metric, baseline=report.baseline)
+            st.plotly_chart(fig, key=f"{K}_chart")
+            _ui.figure_downloads(fig, f"compare-{dataset}-{metric}", f"{K}_fig")
+    if tabs[4].open:
+        with tabs[4]:
+            st.markdown("**Published numbers — reported in arXiv 2408.10536, not re-run here**")
+            paper = compare.paper_table()
+            first = dataset.split("-q")[0] if dataset.startswith(("xquad-r", "mlqa-r")) else "xquad-r"
+            paper = paper.sort_values("dataset", key=lambda d: d != first, kind="stable")
+            st.dataframe(
+                paper.drop(columns=["source"]),
+                hide_index=True,
+                key=f"{K}_paper",
+                height=35 * (len(paper) + 1) + 3,
+                column_config={
+                    **{c: st.column_config.NumberColumn(format="%.3f") for c in paper.columns if "map" in c},
+                    "rank_distance": st.column_config.NumberColumn("RD", format="%.1f"),
+                },
+            )
+            st.caption(
+                "mAP (LAReQA) for mono / cross / multi and rank distance (RD, lower = less language bias) as "
+                "printed in the paper; their models were fine-tuned on machine-translated QA + mMARCO, so compare "
+                "directions and gaps, not absolute values."
+            )
+            st.markdown("**These runs in the same layout — measured here**")
+            ours = compare.paper_view(report)
+            st.dataframe(
+                ours.drop(columns=["source", "batches"]),
+                hide_index=True,
+                key=f"{K}_ours",
+                column_config={
+                    **{c: st.column_config.NumberColumn(format="%.3f") for c in ours.columns if "map" in c},
+                    "rank_distance": st.column_config.NumberColumn("RD", format="%.1f"),
+                },
+            )
+            _ui.table_downloads(paper, "paper-reported", f"{K}_dl_paper", caption="Reported in arXiv 2408.10536")

@@ -1,0 +1,50 @@
+"""Helpers for dashboard page tests: run a page with preset state, read its figures and errors."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+from streamlit.testing.v1 import AppTest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def app(page: str, **state) -> AppTest:
+    """An AppTest of ``pages/<page>.py`` (or ``app.py``) with preset session state, already run once."""
+    path = REPO / ("app.py" if page == "app" else f"pages/{page}.py")
+    at = AppTest.from_file(str(path), default_timeout=120)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def no_exceptions(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [e for e in at.error if "Could not render" in e.value], [e.value for e in at.error]
+
+
+def _decode(obj):
+    """Plotly's JSON typed arrays (``{"dtype": "f8", "bdata": base64}``) back to numpy arrays."""
+    if isinstance(obj, dict):
+        if "bdata" in obj and "dtype" in obj:
+            arr = np.frombuffer(base64.b64decode(obj["bdata"]), dtype=np.dtype(obj["dtype"]))
+            return arr.reshape([int(n) for n in str(obj["shape"]).split(",")]) if "shape" in obj else arr
+        return {k: _decode(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_decode(v) for v in obj]
+    return obj
+
+
+def figures(at: AppTest) -> list[go.Figure]:
+    """Plotly figures rendered by the page (typed arrays decoded)."""
+    return [go.Figure(_decode(json.loads(el.proto.spec)), skip_invalid=True) for el in at.get("plotly_chart")]
+
+
+def summary(dash, run: str) -> dict:
+    from hybrid_core.runs import RunStore
+
+    return RunStore(dash.runs).get(run).summary(dash.ds.name)

@@ -1,0 +1,67 @@
+"""Ablation and job pages: the α sweep found from run configs, its CIs and exports; job start and cancel."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from hybrid_core import jobs
+from tests.dashboard.helpers import app, figures, no_exceptions, summary
+
+
+def test_alpha_sweep_curve_table_and_downloads(dash) -> None:
+    at = app("ablations")
+    no_exceptions(at)
+    assert at.selectbox(key="ablations_key").value == "alpha"
+    assert at.selectbox(key="ablations_key").options == ["alpha", "base_model", "sampler"]
+    (curve,) = figures(at)
+    lines = [t for t in curve.data if t.mode == "lines+markers"]
+    assert [t.name for t in lines] == ["mono", "cross", "multi"]
+    assert list(lines[0].x) == [0.0, 0.5, 1.0]  # x-y = α 0, hybrid 0.5, x-x-mono = α 1
+    assert lines[0].y[1] == pytest.approx(summary(dash, "sweep-a0.5")["macro"]["mono"]["map"])
+    table = at.dataframe[0].value
+    assert list(table.index) == [0.0, 0.5, 1.0] and table.loc[1.0, "runs"] == "sweep-a1"
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["PNG", "SVG", "CSV", "LaTeX"]
+
+
+def test_sampler_group_draws_bars(dash) -> None:
+    at = app("ablations", ablations_key="sampler", ablations_metric="ndcg@10")
+    no_exceptions(at)
+    (bars,) = figures(at)
+    assert [t.type for t in bars.data] == ["bar", "bar", "bar"]
+    assert set(bars.data[0].x) == {"hybrid", "x-x-mono", "x-y"}
+
+
+def test_ablations_without_groups(tmp_path, monkeypatch, dash) -> None:
+    import shutil
+
+    shutil.copytree(dash.runs / "tiny-0", tmp_path / "runs" / "tiny-0")
+    monkeypatch.setenv("HYBRID_IR_RUNS", str(tmp_path / "runs"))
+    at = app("ablations")
+    no_exceptions(at)
+    assert "No group of runs differs in exactly one setting" in at.info[0].value
+
+
+def test_jobs_page_start_progress_and_cancel(dash, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("HYBRID_IR_CACHE", str(tmp_path / "cache"))
+    at = app("jobs")
+    no_exceptions(at)
+    assert at.info[0].value == "No jobs yet."
+    at.text_input(key="jobs_train_run").input("tj")
+    at.number_input(key="jobs_train_steps").set_value(3)
+    at.text_input(key="jobs_train_model").input(str(dash.models / "tiny-0" / "st"))
+    at.button[1].click().run()  # the train form's submit button
+    no_exceptions(at)
+    assert at.success[0].value.startswith("Started job")
+    (job,) = jobs.list_jobs()
+    assert job.command.startswith("python -m hybrid_core train --run tj --sampler hybrid --steps 3 --alpha 0.5")
+    jobs.cancel(job.id)
+    deadline = time.monotonic() + 30
+    while not jobs.status(job.id).finished and time.monotonic() < deadline:
+        time.sleep(0.2)
+    at = app("jobs")
+    no_exceptions(at)
+    assert "cancelled" in at.expander[-1].label
+    assert any("python -m hybrid_core train" in c.value for c in at.code)

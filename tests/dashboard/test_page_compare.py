@@ -1,0 +1,71 @@
+"""Compare page: tables per kind with CIs, the paired test, the bar chart and the paper view."""
+
+from __future__ import annotations
+
+import pytest
+
+from hybrid_core import stats
+from tests.dashboard.helpers import app, figures, no_exceptions, summary
+
+
+def test_compare_tables_numbers_and_test(dash) -> None:
+    at = app(
+        "compare", compare_runs=["tiny-0", "tiny-1"], compare_baseline="tiny-0", compare_nboot=200, compare_nperm=500
+    )
+    no_exceptions(at)
+    s0, s1 = summary(dash, "tiny-0"), summary(dash, "tiny-1")
+    mono = at.dataframe[0].value
+    assert list(mono.index) == ["tiny-0", "tiny-1"]
+    assert mono.loc["tiny-0", "map"].startswith(f"{s0['macro']['mono']['map']:.3f} [")
+    assert mono.loc["tiny-1", "ndcg@10"].startswith(f"{s1['macro']['mono']['ndcg@10']:.3f} [")
+    delta = at.dataframe[1].value
+    assert list(delta.index) == ["tiny-1"]
+    expected = s1["macro"]["mono"]["map"] - s0["macro"]["mono"]["map"]
+    assert delta.loc["tiny-1", "map"].startswith(f"{expected:+.3f} (p=")
+    assert any(stats.TEST_NAME in c.value for c in at.caption)
+    assert not figures(at)  # only the open tab renders
+    # the multi table carries rank distance
+    at.session_state["compare_tab"] = "multi (X→all)"
+    at.run()
+    multi = at.dataframe[0].value
+    assert multi.loc["tiny-0", "rank_distance"].startswith(f"{s0['bias']['rank_distance']['macro']:.3f}")
+    at.session_state["compare_tab"] = "Chart"
+    at.run()
+    (bars,) = figures(at)
+    assert [t.name for t in bars.data] == ["tiny-0 (baseline)", "tiny-1"]
+    assert bars.data[0].y[0] == pytest.approx(s0["macro"]["mono"]["map"])
+
+
+def test_compare_paper_view_is_labelled_reported(dash) -> None:
+    at = app("compare", compare_runs=["tiny-0"], compare_nboot=200, compare_tab="Paper view")
+    no_exceptions(at)
+    assert any("reported in arXiv 2408.10536, not re-run" in m.value for m in at.markdown)
+    paper = at.dataframe[-2].value
+    assert len(paper) == 12
+    labse = paper[(paper["model"] == "LaBSE") & (paper["batches"] == "hybrid") & (paper["dataset"] == "mlqa-r")]
+    assert labse["multi map"].item() == 0.579 and labse["rank_distance"].item() == 195.0
+    ours = at.dataframe[-1].value
+    assert ours.loc[0, "model"] == "tiny-0"
+    assert ours.loc[0, "mono map"] == pytest.approx(summary(dash, "tiny-0")["macro"]["mono"]["map"])
+
+
+def test_compare_shows_error_card_for_a_half_written_run(dash, tmp_path, monkeypatch) -> None:
+    import shutil
+
+    runs = tmp_path / "runs"
+    shutil.copytree(dash.runs / "tiny-0", runs / "tiny-0")
+    shutil.copytree(dash.runs / "tiny-1", runs / "tiny-1")
+    (runs / "tiny-1" / "results" / dash.ds.name / "per_query.parquet").write_bytes(b"PAR1 half written")
+    monkeypatch.setenv("HYBRID_IR_RUNS", str(runs))
+    at = app("compare", compare_runs=["tiny-0", "tiny-1"], compare_baseline="tiny-0", compare_nboot=200)
+    no_exceptions(at)
+    assert any("tiny-1" in e.value and "unreadable" in e.value for e in at.error)
+    assert list(at.dataframe[0].value.index) == ["tiny-0"]
+
+
+def test_compare_empty_store(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("HYBRID_IR_RUNS", str(tmp_path / "none"))
+    at = app("compare")
+    no_exceptions(at)
+    assert "No evaluated runs yet" in at.info[0].value
+    assert not at.dataframe

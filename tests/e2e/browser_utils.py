@@ -1,0 +1,101 @@
+"""Start the dashboard and drive headless Chromium: shared by the browser test and the dashboard benchmark."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SHOTS = REPO / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+READY_JS = """() => {
+  const app = document.querySelector('[data-testid=stApp]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (!document.querySelector('h1') || document.querySelector('[data-testid=stSkeleton]')) return false;
+  const shown = sel => [...document.querySelectorAll(sel)].filter(d => d.checkVisibility());
+  const frames = shown('[data-testid=stDataFrame]'), plots = shown('[data-testid=stPlotlyChart]');
+  return frames.every(d => d.querySelector('canvas')) && plots.every(p => p.querySelector('.main-svg'));
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(runs: Path, cache: Path, port: int, log: Path) -> subprocess.Popen:
+    """``streamlit run app.py`` on 127.0.0.1:<port> reading ``runs``; returns once /_stcore/health answers."""
+    env = {**os.environ, "HYBRID_IR_RUNS": str(runs), "HYBRID_IR_CACHE": str(cache), "PYTHONPATH": str(REPO)}
+    env.setdefault("HYBRID_IR_DATA", str(REPO.parent / "shared" / "data"))
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)  # noqa: SIM115
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise RuntimeError(f"streamlit did not start; see {log}")
+
+
+COUNT_JS = """() => ['stPlotlyChart', 'stDataFrame', 'stMarkdown', 'stAlert']
+  .map(t => document.querySelectorAll(`[data-testid=${t}]`).length).join(',')"""
+
+
+def wait_ready(page, timeout: float = 90_000) -> None:
+    """The script has finished, every visible table and chart has drawn, and the element counts are stable."""
+    page.wait_for_selector("[data-testid=stAppViewContainer]", timeout=timeout)
+    deadline = time.monotonic() + timeout / 1000
+    last = None
+    while time.monotonic() < deadline:
+        page.wait_for_function(READY_JS, timeout=timeout, polling=100)
+        counts = page.evaluate(COUNT_JS)
+        if counts == last:
+            return
+        last = counts
+        page.wait_for_timeout(400)
+    raise TimeoutError("page did not settle")
+
+
+def screenshot(page, name: str) -> None:
+    """Full-height screenshot (Streamlit scrolls inside its main container, so grow the viewport first)."""
+    SHOTS.mkdir(exist_ok=True)
+    height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": min(max(900, height + 40), 8000)})
+    page.wait_for_timeout(600)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 900})

@@ -1,0 +1,80 @@
+"""The experiment: three arms from one start, the untrained model, one table; re-running reuses the runs."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from hybrid_core.errors import HybridIRError
+from hybrid_core.experiment import experiment_config, load_preset, paper_checks, run_experiment, to_markdown
+from hybrid_core.runs import RunStore
+
+
+@pytest.fixture
+def preset(tmp_path, tiny_model_dir, synthetic_dir):
+    p = tmp_path / "mini.json"
+    p.write_text(json.dumps({
+        "description": "tiny",
+        "train": {"model": str(tiny_model_dir), "train_data": str(synthetic_dir), "train_split": "train",
+                  "split_test_fraction": 0.2, "steps": 3, "batch_size": 8, "warmup_steps": 1,
+                  "checkpoint_every": 0},
+        "arms": [{"label": "x-x-mono", "sampler": "x-x-mono"}, {"label": "x-y", "sampler": "x-y"},
+                 {"label": "hybrid-0.5", "sampler": "hybrid", "alpha": 0.5}],
+        "eval_data": [str(synthetic_dir), f"{synthetic_dir}:test"],
+        "eval_max_questions": 10,
+        "eval_seed": 0,
+    }))
+    return p
+
+
+def test_experiment_table_and_files(preset, tmp_path):
+    cfg = experiment_config(str(preset), "mini")
+    lines: list[str] = []
+    table, folder = run_experiment(cfg, out_dir=tmp_path / "exp", progress=False, log=lines.append)
+    assert table["arm"].tolist() == ["untrained", "x-x-mono", "x-y", "hybrid-0.5"]
+    sets = ["synth-q10-s0", "synth-test-q10-s0"]
+    for ds in sets:
+        for col in ("mono", "cross", "multi", "RD"):
+            assert table[f"{ds} {col}"].notna().all()
+    assert (folder / "table.csv").is_file() and (folder / "table.md").is_file()
+    md = (folder / "table.md").read_text()
+    assert "seeded sample of 10 question ids" in md and "| hybrid-0.5 |" in md
+    assert pd.read_csv(folder / "table.csv")["arm"].tolist() == table["arm"].tolist()
+    store = RunStore()
+    runs = {r.name: r.info for r in store.list()}
+    assert set(runs) == {"mini-base", "mini-x-x-mono", "mini-x-y", "mini-hybrid-0.5"}
+    # same start, seed and budget; only the sampler differs
+    cfgs = [runs[f"mini-{a}"]["config"] for a in ("x-x-mono", "x-y", "hybrid-0.5")]
+    for key in ("model", "seed", "steps", "batch_size", "lr", "train_data", "train_split"):
+        assert len({json.dumps(c[key]) for c in cfgs}) == 1
+    assert [c["sampler"] for c in cfgs] == ["x-x-mono", "x-y", "hybrid"]
+    # re-running reuses finished runs and results on disk
+    lines.clear()
+    again, _ = run_experiment(cfg, out_dir=tmp_path / "exp", progress=False, log=lines.append)
+    assert sum("trained already" in str(m) for m in lines) == 3
+    pd.testing.assert_frame_equal(again, table)
+
+
+def test_paper_checks_by_hand():
+    t = pd.DataFrame([
+        {"arm": "m", "d mono": 0.8, "d cross": 0.6, "d multi": 0.5, "d RD": 400.0},
+        {"arm": "x", "d mono": 0.7, "d cross": 0.7, "d multi": 0.6, "d RD": 300.0},
+        {"arm": "h", "d mono": 0.8, "d cross": 0.7, "d multi": 0.6, "d RD": 290.0},
+    ])
+    assert paper_checks(t, "h", "m", "x") == [
+        "d: cross >= X-X-mono yes, multi >= X-X-mono yes, mono >= X-Y yes, RD < X-X-mono yes"]
+    assert to_markdown(t).splitlines()[2] == "| m | 0.800 | 0.600 | 0.500 | 400.0 |"
+
+
+def test_presets_load_and_bad_presets():
+    quick = experiment_config("quick")
+    assert quick.train.steps <= 150 and quick.train.freeze_word_embeddings and quick.eval_max_questions
+    paper = experiment_config("paper")
+    assert (paper.train.batch_size, paper.train.lr, paper.train.weight_decay) == (100, 3e-5, 0.01)
+    assert [a.sampler for a in paper.arms] == ["x-x-mono", "x-y", "hybrid"]
+    with pytest.raises(HybridIRError, match="unknown preset 'fast'; available: paper, quick"):
+        load_preset("fast")
+    with pytest.raises(HybridIRError, match=r"alpha must be a probability"):
+        experiment_config("quick", alpha=2.0)
