@@ -10,15 +10,16 @@ import streamlit as st
 st.set_page_config(page_title="hybrid-ir", page_icon=":material/translate:", layout="wide")
 st.set_option("client.showErrorDetails", "none")  # no traceback ever reaches the browser
 
+# URL paths default to the file stems (/compare, /language_pairs, ...), which deep links rely on (pages/_ui.py).
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/compare.py", title="Compare runs", icon=":material/leaderboard:", url_path="compare"),
-    st.Page("pages/language_pairs.py", title="Language pairs", icon=":material/grid_on:", url_path="language_pairs"),
-    st.Page("pages/bias.py", title="Language bias", icon=":material/balance:", url_path="bias"),
-    st.Page("pages/embeddings.py", title="Embedding space", icon=":material/scatter_plot:", url_path="embeddings"),
-    st.Page("pages/custom_queries.py", title="Custom queries", icon=":material/upload_file:", url_path="custom_queries"),
-    st.Page("pages/ablations.py", title="Ablations", icon=":material/tune:", url_path="ablations"),
-    st.Page("pages/jobs.py", title="Jobs", icon=":material/terminal:", url_path="jobs"),
+    st.Page("pages/compare.py", title="Compare runs", icon=":material/leaderboard:"),
+    st.Page("pages/language_pairs.py", title="Language pairs", icon=":material/grid_on:"),
+    st.Page("pages/bias.py", title="Language bias", icon=":material/balance:"),
+    st.Page("pages/embeddings.py", title="Embedding space", icon=":material/scatter_plot:"),
+    st.Page("pages/custom_queries.py", title="Custom queries", icon=":material/upload_file:"),
+    st.Page("pages/ablations.py", title="Ablations", icon=":material/tune:"),
+    st.Page("pages/jobs.py", title="Jobs", icon=":material/terminal:"),
 ]
 
 page = st.navigation(PAGES)

@@ -74,7 +74,7 @@ def cmd_evaluate(args) -> None:
             f"\n{name}  ({summary['n_queries']} queries; encode {summary['timings']['encode_seconds']:.1f} s, "
             f"score {summary['timings']['score_seconds']:.1f} s)"
         )
-        print(summary_table(summary).to_string(float_format=lambda v: f"{v:.3f}"))
+        print(summary_table(summary).to_string(float_format=lambda v: f"{v:.3f}", na_rep="-"))
 
 
 def cmd_export(args) -> None:

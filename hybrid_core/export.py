@@ -82,12 +82,12 @@ def settings_table(summary: dict) -> pd.DataFrame:
 
 
 def write_table(table: pd.DataFrame, path: Path, caption: str = "") -> Path:
-    """CSV or LaTeX (by suffix ``.csv`` / ``.tex``), written atomically."""
+    """CSV or LaTeX (by suffix ``.csv`` / ``.tex``), written atomically; same text the dashboard exports."""
+    from hybrid_core.figure_export import table_text
+
+    if path.suffix not in (".csv", ".tex"):
+        raise HybridIRError(f"unknown table format {path.suffix!r} for {path}; use .csv or .tex")
+    text = table_text(table, path.suffix[1:], caption)
     with atomic_path(path) as tmp:
-        if path.suffix == ".tex":
-            tmp.write_text(table.to_latex(float_format="%.3f", caption=caption or None, na_rep="--"), encoding="utf-8")
-        elif path.suffix == ".csv":
-            table.to_csv(tmp, index=table.index.name is not None or not isinstance(table.index, pd.RangeIndex))
-        else:
-            raise HybridIRError(f"unknown table format {path.suffix!r} for {path}; use .csv or .tex")
+        tmp.write_text(text, encoding="utf-8")
     return path

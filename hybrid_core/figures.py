@@ -203,7 +203,9 @@ def rank_distance_distribution(values: pd.DataFrame, style: str = "box", by_lang
 
 
 def mean_rank_heatmap(
-    matrix: pd.DataFrame, title: str = "Mean rank of the relevant candidate in each language"
+    matrix: pd.DataFrame,
+    title: str = "Mean rank of the relevant candidate in each language",
+    show_values: bool = True,
 ) -> go.Figure:
     """Query language x candidate language mean rank; colour on a log scale (dark = ranked near the top)."""
     z = matrix.to_numpy(dtype=float)
@@ -220,7 +222,7 @@ def mean_rank_heatmap(
             zmin=0,
             colorbar={"title": {"text": "mean rank"}, "tickvals": np.log10(ticks), "ticktext": [str(t) for t in ticks]},
             text=np.vectorize(lambda v: "" if np.isnan(v) else f"{v:.0f}")(z),
-            texttemplate="%{text}",
+            texttemplate="%{text}" if show_values else None,
             textfont={"size": 10},
             hovertemplate="query %{y}, relevant candidate in %{x}<br>mean rank %{customdata:.1f}<extra></extra>",
             hoverongaps=False,

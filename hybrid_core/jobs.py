@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -183,7 +184,7 @@ def status(job_id: str, root: str | Path | None = None) -> JobStatus:
 
 
 def tail(job_id: str, n: int = 40, root: str | Path | None = None) -> list[str]:
-    """Last ``n`` lines of the job's log; carriage-return updates (progress bars) count as lines."""
+    """Last ``n`` lines of the job's log as a terminal shows them: a progress bar redrawn with ``\\r`` is one line."""
     log = jobs_dir(root) / job_id / "log.txt"
     if not log.is_file():
         return []
@@ -192,7 +193,12 @@ def tail(job_id: str, n: int = 40, root: str | Path | None = None) -> list[str]:
         size = fh.tell()
         fh.seek(max(0, size - 64_000))
         text = fh.read().decode("utf-8", errors="replace")
-    return [line.rstrip() for line in re.split(r"[\r\n]+", text) if line.strip()][-n:]
+    lines = []
+    for raw in text.split("\n"):
+        shown = next((seg for seg in reversed(raw.split("\r")) if seg.strip()), "")
+        if shown.strip():
+            lines.append(shown.rstrip())
+    return lines[-n:]
 
 
 def parse_progress(lines: list[str]) -> float | None:
@@ -253,7 +259,8 @@ def _supervise(folder: Path) -> int:
     """Run the job's command, stream its output to log.txt, record the exit code."""
     info = json.loads((folder / "job.json").read_text(encoding="utf-8"))
     with open(folder / "log.txt", "ab", buffering=0) as log:
-        log.write(f"$ {' '.join(info['argv'])}\n".encode())
+        header = "$ " + shlex.join(info["argv"]).replace("\n", "\\n")  # the command on one line
+        log.write((header + "\n").encode())
         try:
             child = subprocess.Popen(
                 info["argv"], cwd=info.get("cwd"), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL

@@ -130,20 +130,47 @@ def macro_means(values: np.ndarray) -> np.ndarray:
     return _weighted_macro(np.ones((1, values.shape[0])), values)[0]
 
 
+def question_contributions(values: np.ndarray) -> np.ndarray:
+    """Per-question share of the macro mean when every setting keeps its question count: (Q, M).
+
+    The macro mean is ``(1/S') sum_s (1/n_s) sum_q v_qs`` (``n_s`` questions in setting ``s``, ``S'``
+    settings with any question), which is linear in the questions: ``sum_q c_q`` with
+    ``c_q = (1/S') sum_s v_qs / n_s``. Flipping a question's sign, or (with no missing cells) drawing it
+    ``w`` times, scales its ``c_q``; so resamples become one small matrix product instead of S * M ratios.
+    """
+    mask = ~np.isnan(values)
+    n_s = mask.sum(axis=0)  # (S, M)
+    n_settings = (n_s > 0).sum(axis=0)  # (M,)
+    share = np.where(mask, values, 0.0) / np.maximum(n_s, 1)[None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return share.sum(axis=1) / np.where(n_settings > 0, n_settings, np.nan)
+
+
+def resample_counts(n: int, n_boot: int, seed: int = 0) -> np.ndarray:
+    """(n_boot, n) how often each of ``n`` items is drawn in each bootstrap resample (rows sum to ``n``)."""
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n, size=(n_boot, n)) + n * np.arange(n_boot)[:, None]
+    return np.bincount(draws.ravel(), minlength=n_boot * n).reshape(n_boot, n).astype(np.float64)
+
+
 def macro_bootstrap(values: np.ndarray, n_boot: int = N_BOOT, level: float = LEVEL, seed: int = 0) -> list[Interval]:
     """Macro means of ``values`` (questions, settings, metrics) with question-level bootstrap CIs.
 
     Each resample draws questions with replacement (all their settings together) and recomputes the
-    mean per setting and then over settings, exactly as the point estimate is computed.
+    mean per setting and then over settings, exactly as the point estimate is computed. Metrics with
+    no missing cell take the linear shortcut of :func:`question_contributions` (every setting's count
+    is then the number of draws, ``Q``); the others the ratio form (:func:`_weighted_macro`).
     """
     values = np.asarray(values, dtype=np.float64)
     q, _, m = values.shape
     point = macro_means(values)
-    rng = np.random.default_rng(seed)
-    counts = np.zeros((n_boot, q))
-    for i in range(n_boot):
-        counts[i] = np.bincount(rng.integers(0, q, q), minlength=q)
-    boot = _weighted_macro(counts, values)
+    counts = resample_counts(q, n_boot, seed)
+    boot = np.full((n_boot, m), np.nan)
+    complete = ~np.isnan(values).any(axis=(0, 1))
+    if complete.any():
+        boot[:, complete] = counts @ question_contributions(values[..., complete])
+    if (~complete).any():
+        boot[:, ~complete] = _weighted_macro(counts, values[..., ~complete])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         lo = np.nanquantile(boot, (1 - level) / 2, axis=0) if n_boot else np.full(m, np.nan)
@@ -156,19 +183,18 @@ def macro_permutation_test(a: np.ndarray, b: np.ndarray, n_perm: int = N_PERM, s
 
     ``a`` and ``b`` are (questions, settings, metrics), aligned; a cell missing on either side is
     dropped on both. Because a setting's mean divides by its fixed question count, flipping signs of
-    question differences is exactly swapping the two systems' outputs for that question.
+    question differences is exactly swapping the two systems' outputs for that question, and the
+    statistic is ``|signs @ c|`` with ``c`` from :func:`question_contributions`.
     """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"paired test needs equal shapes, got {a.shape} and {b.shape}")
     d = np.where(np.isnan(a) | np.isnan(b), np.nan, a - b)
-    q = d.shape[0]
-    observed = np.abs(macro_means(d))
+    c = question_contributions(d)  # (Q, M)
+    observed = np.abs(c.sum(axis=0))
     rng = np.random.default_rng(seed)
-    stats = np.empty((0, d.shape[2]))
-    for start in range(0, n_perm, 500):  # chunks bound memory for large sets
-        signs = rng.choice(np.array([-1.0, 1.0]), size=(min(500, n_perm - start), q))
-        stats = np.vstack([stats, np.abs(_weighted_macro(signs, d, counts_from_weights=False))])
+    signs = rng.integers(0, 2, size=(n_perm, d.shape[0])) * 2.0 - 1.0
+    stats = np.abs(signs @ np.nan_to_num(c))
     p = (1 + np.sum(stats >= observed - 1e-12, axis=0)) / (1 + n_perm)
     same = np.nan_to_num(np.abs(d)).sum(axis=(0, 1)) == 0
     p = np.where(same, 1.0, p)

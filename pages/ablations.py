@@ -58,8 +58,8 @@ with _ui.guard("the ablation view"):
     if ablations.is_numeric(values):
         fig = figures.sweep_curve(sweep, key, metric)
         how = (
-            f"One line per setting kind; the band is the 95% bootstrap CI over questions. Runs that share a {key} "
-            "value (other seeds) are averaged query by query first."
+            "One line per setting kind; the band is the 95% bootstrap CI over questions. Runs that share a value of "
+            f"{key} (other seeds) are averaged query by query first."
         )
     else:
         fig = figures.group_bars(sweep, key, metric)

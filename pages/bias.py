@@ -84,16 +84,18 @@ with _ui.guard("the bias view"):
         )
 
     st.subheader("Where do the translations land?")
-    run = st.selectbox("Run", list(with_bias), key=f"{K}_run")
+    run = st.columns(3)[0].selectbox("Run", list(with_bias), key=f"{K}_run")
     left, right = st.columns(2)
     with left:
         mr = bias.mean_rank_matrix(with_bias[run])
-        mfig = figures.mean_rank_heatmap(mr, title=f"{run}: mean rank of the relevant candidate")
+        mfig = figures.mean_rank_heatmap(
+            mr, title=f"{run}: mean rank of the relevant candidate", show_values=len(mr) <= 8
+        )
         st.plotly_chart(mfig, key=f"{K}_mean_rank")
         st.caption(
             "How to read: row = query language, column = language of the relevant candidate; each cell is the mean "
             "rank (1 = top) that candidate gets in the pooled ranking. A dark diagonal with bright off-diagonal "
-            "cells means the run ranks same-language answers first. Colour is on a log scale."
+            "cells means the run ranks same-language answers first. Colour is on a log scale; hover for values."
         )
     with right:
         own = bias.own_share_table(with_bias[run])

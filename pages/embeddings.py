@@ -46,7 +46,7 @@ with _ui.guard("the embedding view"):
         "Runs (one or two, shown side by side)", runs, default=runs[:1], max_selections=2, key=f"{K}_runs"
     )
     ds = _dataset(dataset)
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3, c4 = st.columns([3, 2, 2, 1])
     what = c1.segmented_control("Show", list(projection.WHAT), default="questions", key=f"{K}_what") or "questions"
     method = (
         c2.segmented_control(

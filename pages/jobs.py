@@ -115,11 +115,17 @@ def _job_list() -> None:
         if not listed:
             st.info("No jobs yet.", icon=":material/info:")
             return
-        icons = {"running": "⏳", "done": "✅", "failed": "❌", "cancelled": "⏹️", "lost": "❔"}
+        icons = {
+            "running": ":material/progress_activity:",
+            "done": ":material/check_circle:",
+            "failed": ":material/error:",
+            "cancelled": ":material/cancel:",
+            "lost": ":material/help:",
+        }
         for job in listed:
             started = dt.datetime.fromtimestamp(job.created).strftime("%Y-%m-%d %H:%M:%S")
             with st.expander(
-                f"{icons[job.state]} {job.label} — {job.state} (started {started})", expanded=job.state == "running"
+                f"{job.label} — {job.state} (started {started})", expanded=job.state == "running", icon=icons[job.state]
             ):
                 if job.state == "running":
                     st.progress(job.progress or 0.0, text=job.last_line[:160] or "starting…")
@@ -128,8 +134,10 @@ def _job_list() -> None:
                         st.rerun(scope="fragment")
                 elif job.state == "failed":
                     st.error(f"exit code {job.returncode}: {job.last_line[:300]}")
-                st.code(job.command, language="bash")
-                st.code("\n".join(jobs.tail(job.id, 30)) or "(no output yet)", language="log")
+                elif job.state == "lost":
+                    st.warning("The job's supervisor ended without an exit code (machine restart or killed).")
+                st.caption(f"job {job.id} · `{job.command[:200]}`")
+                st.code("\n".join(jobs.tail(job.id, 15)) or "(no output yet)", language="log")
 
 
 st.subheader("Recent jobs")

@@ -16,8 +16,9 @@ SHARED_DATA = Path(os.environ.get("HYBRID_IR_DATA", Path(__file__).resolve().par
 
 @pytest.fixture(autouse=True)
 def _isolated_dirs(tmp_path_factory, monkeypatch):
-    """Every test writes runs into its own folder; embeddings go to a per-session tmp cache."""
+    """Every test writes runs and embeddings into its own folders, never into the repo's cache/."""
     monkeypatch.setenv("HYBRID_IR_RUNS", str(tmp_path_factory.mktemp("runs")))
+    monkeypatch.setenv("HYBRID_IR_EMBEDDINGS", str(tmp_path_factory.mktemp("embeddings")))
     if "HYBRID_IR_DATA" not in os.environ:
         monkeypatch.setenv("HYBRID_IR_DATA", str(SHARED_DATA))
 

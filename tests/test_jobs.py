@@ -79,13 +79,24 @@ def test_cli_argument_builders_parse_with_the_real_cli() -> None:
     parser = build_parser()
     ev = jobs.evaluate_args(None, ["xquad-r", "mlqa-r"], run="r1", max_questions=20, languages=["en", "de"])
     args = parser.parse_args(ev)
-    assert (args.command, args.data, args.run, args.max_questions, args.languages, args.model) == (
-        "evaluate", ["xquad-r", "mlqa-r"], "r1", 20, ["en", "de"], None)
+    assert args.command == "evaluate" and args.data == ["xquad-r", "mlqa-r"] and args.run == "r1"
+    assert args.max_questions == 20 and args.languages == ["en", "de"] and args.model is None
     tr = jobs.train_args("t1", "hybrid", 0.25, 50, batch_size=16, data="mlqa-r", seed=None)
     args = parser.parse_args(tr)
-    assert (args.run, args.sampler, args.alpha, args.steps, args.batch_size, args.train_data) == (
-        "t1", "hybrid", 0.25, 50, 16, "mlqa-r")
+    assert (args.run, args.sampler, args.alpha, args.steps) == ("t1", "hybrid", 0.25, 50)
+    assert (args.batch_size, args.train_data) == (16, "mlqa-r")
     assert "--alpha" not in jobs.train_args("t2", "x-y")
     args = parser.parse_args(jobs.experiment_args("quick", "demo", 10))
     assert (args.preset, args.name, args.steps) == ("quick", "demo", 10)
     assert jobs.cli_argv("runs")[1:] == ["-m", "hybrid_core", "runs"]
+
+
+def test_tail_shows_redrawn_progress_bars_as_one_line(tmp_path) -> None:
+    code = (
+        "import sys\nfor i in range(1, 4):\n    sys.stderr.write(f'\\rBatches: {i}/3')\n"
+        "sys.stderr.write('\\n')\nprint('done')"
+    )
+    job = jobs.start([sys.executable, "-c", code], root=tmp_path)
+    st = _wait(job, tmp_path)
+    assert jobs.tail(job, 5, tmp_path)[1:] == ["Batches: 3/3", "done"]
+    assert st.progress == 1.0

@@ -80,3 +80,48 @@ def test_macro_permutation_matches_plain_test_with_one_setting() -> None:
     p_macro = stats.macro_permutation_test(a[:, None, None], b[:, None, None], n_perm=4000, seed=1)[0]
     p_plain = stats.paired_permutation_test(a, b, n_perm=4096)  # 2**12 patterns: exact
     assert p_macro == pytest.approx(p_plain, abs=0.03)
+
+
+def _reference_permutation(a, b, n_perm, seed):
+    """The plain form: per sign pattern, recompute every setting's mean and the mean over settings."""
+    d = np.where(np.isnan(a) | np.isnan(b), np.nan, a - b)
+    observed = np.abs(stats.macro_means(d))
+    rng = np.random.default_rng(seed)
+    signs = rng.integers(0, 2, size=(n_perm, d.shape[0])) * 2.0 - 1.0
+    flipped = stats._weighted_macro(signs, d, counts_from_weights=False)
+    return (1 + np.sum(np.abs(flipped) >= observed - 1e-12, axis=0)) / (1 + n_perm)
+
+
+def _gappy(seed: int, shape=(30, 5, 3)) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    v = rng.random(shape)
+    v[rng.random(shape) < 0.25] = np.nan  # MLQA-R-like: questions missing from settings
+    v[:, 4, 2] = np.nan  # a setting empty for one metric
+    return v
+
+
+def test_permutation_shortcut_equals_plain_form() -> None:
+    a, b = _gappy(1), _gappy(2)
+    np.testing.assert_allclose(
+        stats.macro_permutation_test(a, b, n_perm=300, seed=4), _reference_permutation(a, b, 300, 4)
+    )
+
+
+def test_contributions_sum_to_macro_and_bootstrap_shortcut_equals_ratio_form() -> None:
+    v = _gappy(3)
+    np.testing.assert_allclose(stats.question_contributions(v).sum(axis=0), stats.macro_means(v))
+    full = np.random.default_rng(5).random((25, 4, 2))
+    counts = np.random.default_rng(6).integers(0, 3, size=(50, 25)).astype(float)
+    np.testing.assert_allclose(
+        counts @ stats.question_contributions(full) * 1.0,
+        stats._weighted_macro(counts, full) * counts.sum(axis=1, keepdims=True) / 25,
+    )
+    mixed = full.copy()
+    mixed[0, 0, 1] = np.nan  # metric 1 takes the ratio form, metric 0 the shortcut
+    fast = stats.macro_bootstrap(mixed, n_boot=200, seed=2)
+    draws = stats.resample_counts(25, 200, seed=2)
+    assert (draws.sum(axis=1) == 25).all()
+    ref = stats._weighted_macro(draws, mixed)
+    for j in range(2):
+        assert fast[j].low == pytest.approx(np.quantile(ref[:, j], 0.025))
+        assert fast[j].high == pytest.approx(np.quantile(ref[:, j], 0.975))

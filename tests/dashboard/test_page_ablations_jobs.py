@@ -64,4 +64,4 @@ def test_jobs_page_start_progress_and_cancel(dash, tmp_path, monkeypatch) -> Non
     at = app("jobs")
     no_exceptions(at)
     assert "cancelled" in at.expander[-1].label
-    assert any("python -m hybrid_core train" in c.value for c in at.code)
+    assert any("-m hybrid_core train --run tj" in c.value for c in at.code)
