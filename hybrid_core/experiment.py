@@ -25,7 +25,7 @@ from hybrid_core import paths
 from hybrid_core.errors import HybridIRError
 from hybrid_core.io_utils import atomic_path, read_json, write_json
 from hybrid_core.runs import RunStore, now_iso, validate_name
-from hybrid_core.train import TrainConfig, load_data_spec, train, validate_config
+from hybrid_core.train import TrainConfig, config_diff, load_data_spec, train, validate_config
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 
@@ -188,6 +188,13 @@ def run_experiment(
         t0 = time.perf_counter()
         if store.exists(run_name) and store.get(run_name).info.get("status") == "done":
             run = store.get(run_name)
+            changed = config_diff(run.info.get("config", {}), arm_cfg.to_dict())
+            if changed:
+                raise HybridIRError(
+                    f"experiment {cfg.name!r}: run {run_name!r} was trained with other options ("
+                    + "; ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
+                    + "); pass another --name to train a new set of runs"
+                )
             log(f"{run_name}: trained already, reusing it")
         else:
             run = train(arm_cfg, run_name, resume=store.exists(run_name), data_dir=data_dir, runs_dir=runs_dir,
@@ -210,10 +217,14 @@ def run_experiment(
                       "Where the paper found hybrid (arXiv 2408.10536):\n" + "\n".join(f"- {c}" for c in checks)])
     with atomic_path(folder / "table.md") as tmp:
         tmp.write_text(md + "\n", encoding="utf-8")
-    write_json(folder / "experiment.json", {
-        "name": cfg.name, "finished": now_iso(), "config": json.loads(json.dumps(dataclasses.asdict(cfg))),
-        "runs": [r["run"] for r in rows], "datasets": [d.name for d in datasets],
-        "timings_seconds": {k: round(v, 1) for k, v in timings.items()}, "checks": checks,
+    # one entry per invocation: a re-run that reuses everything must not hide the first run's timings
+    meta = folder / "experiment.json"
+    previous = read_json(meta).get("invocations", []) if meta.is_file() else []
+    invocation = {"finished": now_iso(), "timings_seconds": {k: round(v, 1) for k, v in timings.items()}}
+    write_json(meta, {
+        "name": cfg.name, "config": json.loads(json.dumps(dataclasses.asdict(cfg))),
+        "runs": [r["run"] for r in rows], "datasets": [d.name for d in datasets], "checks": checks,
+        "invocations": [*previous, invocation],
     })
     log(md)
     log(f"\nwritten to {folder} ({timings['total'] / 60:.1f} min)")

@@ -111,7 +111,9 @@ def start(argv: list[str], label: str = "", root: str | Path | None = None, env:
     job_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
     folder = jobs_dir(root) / job_id
     folder.mkdir(parents=True)
-    (folder / "log.txt").touch()
+    # the command heads the log before anything can fail or be cancelled: the log always says what ran
+    header = "$ " + shlex.join(argv).replace("\n", "\\n")
+    (folder / "log.txt").write_text(header + "\n", encoding="utf-8")
     info = {
         "id": job_id,
         "label": label or " ".join(argv[-4:]),
@@ -258,9 +260,16 @@ def running(root: str | Path | None = None) -> list[JobStatus]:
 def _supervise(folder: Path) -> int:
     """Run the job's command, stream its output to log.txt, record the exit code."""
     info = json.loads((folder / "job.json").read_text(encoding="utf-8"))
+    child: subprocess.Popen | None = None
+    stop: list[int] = []
+
+    def forward(signum, _frame):  # installed before the child exists: an early cancel is not lost
+        stop.append(signum)
+        if child is not None:
+            child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
     with open(folder / "log.txt", "ab", buffering=0) as log:
-        header = "$ " + shlex.join(info["argv"]).replace("\n", "\\n")  # the command on one line
-        log.write((header + "\n").encode())
         try:
             child = subprocess.Popen(
                 info["argv"], cwd=info.get("cwd"), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
@@ -269,11 +278,8 @@ def _supervise(folder: Path) -> int:
             log.write(f"error: cannot start the command ({exc})\n".encode())
             rc = 127
         else:
-
-            def forward(signum, _frame):
-                child.send_signal(signum)
-
-            signal.signal(signal.SIGTERM, forward)
+            if stop:
+                child.send_signal(stop[0])
             rc = child.wait()
     tmp = folder / ".rc.tmp"
     tmp.write_text(str(rc))

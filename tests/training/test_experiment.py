@@ -55,6 +55,11 @@ def test_experiment_table_and_files(preset, tmp_path):
     again, _ = run_experiment(cfg, out_dir=tmp_path / "exp", progress=False, log=lines.append)
     assert sum("trained already" in str(m) for m in lines) == 3
     pd.testing.assert_frame_equal(again, table)
+    assert len(json.loads((folder / "experiment.json").read_text())["invocations"]) == 2
+    # but not when the options changed since
+    changed = experiment_config(str(preset), "mini", lr=1e-4)
+    with pytest.raises(HybridIRError, match=r"'mini-x-x-mono' was trained with other options \(lr: 3e-05 -> 0.0001"):
+        run_experiment(changed, out_dir=tmp_path / "exp", progress=False, log=lines.append)
 
 
 def test_paper_checks_by_hand():
