@@ -96,8 +96,9 @@ def eval_sets(cfg: ExperimentConfig, data_dir=None) -> list:
     """The evaluation data sets, each cut to the seeded question sample (named like the CLI's samples)."""
     out = []
     for spec in cfg.eval_data:
-        ds = load_data_spec(spec, data_dir=data_dir, test_fraction=cfg.train.split_test_fraction,
-                            split_seed=cfg.train.split_seed)
+        ds = load_data_spec(
+            spec, data_dir=data_dir, test_fraction=cfg.train.split_test_fraction, split_seed=cfg.train.split_seed
+        )
         if cfg.eval_max_questions:
             n = cfg.eval_max_questions
             ds = ds.subset(max_questions=n, seed=cfg.eval_seed, name=f"{ds.name}-q{n}-s{cfg.eval_seed}")
@@ -139,6 +140,7 @@ def paper_checks(table: pd.DataFrame, hybrid: str, mono: str, xy: str) -> list[s
 
 def to_markdown(table: pd.DataFrame) -> str:
     """A GitHub table (3 decimals for mAP, 1 for rank distance), no extra dependency."""
+
     def fmt(col: str, v) -> str:
         if v is None or (isinstance(v, float) and v != v):
             return "-"
@@ -149,8 +151,10 @@ def to_markdown(table: pd.DataFrame) -> str:
     head = "| " + " | ".join(table.columns) + " |"
     numeric = [pd.api.types.is_numeric_dtype(table[c]) for c in table.columns]
     sep = "|" + "|".join("---:" if n else "---" for n in numeric) + "|"
-    body = ["| " + " | ".join(fmt(c, v) for c, v in zip(table.columns, r, strict=True)) + " |"
-            for r in table.itertuples(index=False)]
+    body = [
+        "| " + " | ".join(fmt(c, v) for c, v in zip(table.columns, r, strict=True)) + " |"
+        for r in table.itertuples(index=False)
+    ]
     return "\n".join([head, sep, *body])
 
 
@@ -178,8 +182,9 @@ def run_experiment(
     base = cfg.train.model or DEFAULT_MODEL
     rows = [{"arm": "untrained", "run": f"{cfg.name}-base", "sampler": "-", "alpha": None, "steps": 0}]
     t0 = time.perf_counter()
-    _, base_summaries = evaluate_model_as_run(base, datasets, run_name=f"{cfg.name}-base", store=store,
-                                              progress=progress, log=log)
+    _, base_summaries = evaluate_model_as_run(
+        base, datasets, run_name=f"{cfg.name}-base", store=store, progress=progress, log=log
+    )
     timings["evaluate untrained"] = time.perf_counter() - t0
     summaries = {rows[0]["run"]: base_summaries}
     for arm in cfg.arms:
@@ -197,14 +202,28 @@ def run_experiment(
                 )
             log(f"{run_name}: trained already, reusing it")
         else:
-            run = train(arm_cfg, run_name, resume=store.exists(run_name), data_dir=data_dir, runs_dir=runs_dir,
-                        progress=progress, log=log)
+            run = train(
+                arm_cfg,
+                run_name,
+                resume=store.exists(run_name),
+                data_dir=data_dir,
+                runs_dir=runs_dir,
+                progress=progress,
+                log=log,
+            )
         timings[f"train {arm.label}"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         summaries[run_name] = evaluate_run(run, datasets, progress=progress, log=log)
         timings[f"evaluate {arm.label}"] = time.perf_counter() - t0
-        rows.append({"arm": arm.label, "run": run_name, "sampler": arm.sampler,
-                     "alpha": arm.alpha if arm.sampler == "hybrid" else None, "steps": arm_cfg.steps})
+        rows.append(
+            {
+                "arm": arm.label,
+                "run": run_name,
+                "sampler": arm.sampler,
+                "alpha": arm.alpha if arm.sampler == "hybrid" else None,
+                "steps": arm_cfg.steps,
+            }
+        )
     table = comparison_table(rows, summaries)
     timings["total"] = time.perf_counter() - t_all
     labels = {a.sampler: a.label for a in cfg.arms}
@@ -213,27 +232,44 @@ def run_experiment(
     folder.mkdir(parents=True, exist_ok=True)
     with atomic_path(folder / "table.csv") as tmp:
         table.to_csv(tmp, index=False)
-    md = "\n\n".join([f"# Experiment {cfg.name}", cfg.description, to_markdown(table), note,
-                      "Where the paper found hybrid (arXiv 2408.10536):\n" + "\n".join(f"- {c}" for c in checks)])
+    md = "\n\n".join(
+        [
+            f"# Experiment {cfg.name}",
+            cfg.description,
+            to_markdown(table),
+            note,
+            "Where the paper found hybrid (arXiv 2408.10536):\n" + "\n".join(f"- {c}" for c in checks),
+        ]
+    )
     with atomic_path(folder / "table.md") as tmp:
         tmp.write_text(md + "\n", encoding="utf-8")
     # one entry per invocation: a re-run that reuses everything must not hide the first run's timings
     meta = folder / "experiment.json"
     previous = read_json(meta).get("invocations", []) if meta.is_file() else []
     invocation = {"finished": now_iso(), "timings_seconds": {k: round(v, 1) for k, v in timings.items()}}
-    write_json(meta, {
-        "name": cfg.name, "config": json.loads(json.dumps(dataclasses.asdict(cfg))),
-        "runs": [r["run"] for r in rows], "datasets": [d.name for d in datasets], "checks": checks,
-        "invocations": [*previous, invocation],
-    })
+    write_json(
+        meta,
+        {
+            "name": cfg.name,
+            "config": json.loads(json.dumps(dataclasses.asdict(cfg))),
+            "runs": [r["run"] for r in rows],
+            "datasets": [d.name for d in datasets],
+            "checks": checks,
+            "invocations": [*previous, invocation],
+        },
+    )
     log(md)
     log(f"\nwritten to {folder} ({timings['total'] / 60:.1f} min)")
     return table, folder
 
 
 def _note(cfg: ExperimentConfig, datasets: list) -> str:
-    sample = (f"a seeded sample of {cfg.eval_max_questions} question ids (seed {cfg.eval_seed}) per set, every "
-              "language, candidates from the paragraphs of those questions" if cfg.eval_max_questions else "whole sets")
+    sample = (
+        f"a seeded sample of {cfg.eval_max_questions} question ids (seed {cfg.eval_seed}) per set, every "
+        "language, candidates from the paragraphs of those questions"
+        if cfg.eval_max_questions
+        else "whole sets"
+    )
     t = cfg.train
     return (
         f"Training: {t.train_data} ({'article-disjoint train split' if t.train_split == 'train' else 'all'}), "

@@ -9,6 +9,7 @@ built by :mod:`hybrid_core.compare`, :mod:`hybrid_core.pairs`, :mod:`hybrid_core
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -143,8 +144,8 @@ def diff_heatmap(
     return _layout(fig, f"{metric}: {name_a} − {name_b} (blue: {name_a} better, red: {name_b} better)", height=520)
 
 
-def language_bars(table: pd.DataFrame, metric: str = "map", title: str | None = None) -> go.Figure:
-    """Grouped bars per language, one bar per column of ``table`` (e.g. mono / cross / multi)."""
+def _column_bars(table: pd.DataFrame, hover: Callable[[str], str]) -> go.Figure:
+    """One bar trace per column of ``table`` over its index, in palette order."""
     fig = go.Figure()
     for i, col in enumerate(table.columns):
         fig.add_bar(
@@ -152,22 +153,22 @@ def language_bars(table: pd.DataFrame, metric: str = "map", title: str | None = 
             y=table[col].to_numpy(dtype=float),
             name=str(col),
             marker_color=PALETTE[i % len(PALETTE)],
-            hovertemplate=f"%{{x}} · {col}<br>{metric} = %{{y:.3f}}<extra></extra>",
+            hovertemplate=hover(str(col)),
         )
+    return fig
+
+
+def language_bars(table: pd.DataFrame, metric: str = "map", title: str | None = None) -> go.Figure:
+    """Grouped bars per language, one bar per column of ``table`` (e.g. mono / cross / multi)."""
+    fig = _column_bars(table, lambda col: f"%{{x}} · {col}<br>{metric} = %{{y:.3f}}<extra></extra>")
     return _layout(fig, title or f"{metric} per language", barmode="group", yaxis_title=metric, xaxis_title="language")
 
 
 def rank_distance_bars(table: pd.DataFrame) -> go.Figure:
     """Mean rank distance per query language and the macro mean, one bar per run (lower is less biased)."""
-    fig = go.Figure()
-    for i, run in enumerate(table.columns):
-        fig.add_bar(
-            x=list(table.index),
-            y=table[run].to_numpy(dtype=float),
-            name=str(run),
-            marker_color=PALETTE[i % len(PALETTE)],
-            hovertemplate=f"{run}<br>query language %{{x}}<br>mean rank distance %{{y:.1f}}<extra></extra>",
-        )
+    fig = _column_bars(
+        table, lambda run: f"{run}<br>query language %{{x}}<br>mean rank distance %{{y:.1f}}<extra></extra>"
+    )
     if "macro" in table.index:
         fig.add_vline(x=len(table.index) - 1.5, line={"color": "#888", "dash": "dot", "width": 1})
     return _layout(

@@ -188,7 +188,7 @@ class RunStore:
                     kind=info.get("kind"),
                     model=info.get("model"),
                     sampler=cfg.get("sampler"),
-                    alpha=cfg.get("alpha"),
+                    alpha=cfg.get("alpha") if cfg.get("sampler") == "hybrid" else None,  # α means nothing elsewhere
                     train_data=cfg.get("train_data"),
                     steps=info.get("steps", cfg.get("steps")),
                     created=info.get("created"),

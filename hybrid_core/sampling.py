@@ -203,8 +203,17 @@ def build_pairs(dataset: RetrievalDataset, languages: Sequence[str] | None = Non
     return PairSet(
         name=dataset.name,
         pairs=pairs[
-            ["question_id", "query_id", "query_language", "passage_language", "query_text", "passage_id",
-             "passage_text", "paragraph", "group"]
+            [
+                "question_id",
+                "query_id",
+                "query_language",
+                "passage_language",
+                "query_text",
+                "passage_id",
+                "passage_text",
+                "paragraph",
+                "group",
+            ]
         ],
         corpus_text=corpus["text"].to_numpy(dtype=object),
         corpus_text_id=np.asarray(text_ids, dtype=np.int64),

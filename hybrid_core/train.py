@@ -114,8 +114,10 @@ def validate_config(cfg: TrainConfig) -> TrainConfig:
 
     need(isinstance(cfg.steps, int) and cfg.steps >= 1, f"steps must be a positive integer, got {cfg.steps!r}")
     need(isinstance(cfg.batch_size, int) and cfg.batch_size >= 2, f"batch_size must be >= 2, got {cfg.batch_size!r}")
-    need(cfg.mini_batch_size is None or (isinstance(cfg.mini_batch_size, int) and cfg.mini_batch_size >= 1),
-         f"mini_batch_size must be a positive integer or None, got {cfg.mini_batch_size!r}")
+    need(
+        cfg.mini_batch_size is None or (isinstance(cfg.mini_batch_size, int) and cfg.mini_batch_size >= 1),
+        f"mini_batch_size must be a positive integer or None, got {cfg.mini_batch_size!r}",
+    )
     need(cfg.lr > 0, f"lr must be positive, got {cfg.lr}")
     need(cfg.weight_decay >= 0, f"weight_decay must be >= 0, got {cfg.weight_decay}")
     need(isinstance(cfg.warmup_steps, int) and cfg.warmup_steps >= 0, f"warmup_steps must be >= 0: {cfg.warmup_steps}")
@@ -307,8 +309,13 @@ def save_checkpoint(run: Run, step: int, model, opt, sampler, cfg: TrainConfig, 
         save_optimizer(opt, tmp)
         write_json(
             tmp / "trainer_state.json",
-            {"step": step, "sampler": sampler.state_dict(), "config": cfg.to_dict(), "world_size": world,
-             "saved": now_iso()},
+            {
+                "step": step,
+                "sampler": sampler.state_dict(),
+                "config": cfg.to_dict(),
+                "world_size": world,
+                "saved": now_iso(),
+            },
         )
         if final.exists():  # only after a resume that redid this step: the same state, written again
             shutil.rmtree(final)
@@ -406,28 +413,43 @@ def train(
         # ---- checks (read-only, every rank) then the run folder (rank 0)
         run, ckpt = _check_run(store, run_name, cfg, resume)
         dataset = load_data_spec(
-            cfg.train_data + (":train" if cfg.train_split == "train" else ""), data_dir=data_dir,
-            test_fraction=cfg.split_test_fraction, split_seed=cfg.split_seed,
+            cfg.train_data + (":train" if cfg.train_split == "train" else ""),
+            data_dir=data_dir,
+            test_fraction=cfg.split_test_fraction,
+            split_seed=cfg.split_seed,
         )
         pairs = build_pairs(dataset, languages=cfg.train_languages)
         sampler = HybridBatchSampler(
-            pairs, cfg.sampler, cfg.batch_size, alpha=cfg.alpha, seed=cfg.seed, rank=rank, world_size=world,
+            pairs,
+            cfg.sampler,
+            cfg.batch_size,
+            alpha=cfg.alpha,
+            seed=cfg.seed,
+            rank=rank,
+            world_size=world,
             hard_negatives=cfg.hard_negatives,
         )
         _barrier()
         if run is None:
             if rank == 0:
                 final_model = str((store.path(run_name) / "model").resolve())  # evaluation loads this
-                created = store.create(run_name, kind="train", model=final_model,
-                                       config={**cfg.to_dict(), "base_model": cfg.model or DEFAULT_MODEL})
-                created.update_info(status="training", steps=0, train_pairs=len(pairs),
-                                    train_data_fingerprint=dataset.fingerprint())
+                created = store.create(
+                    run_name,
+                    kind="train",
+                    model=final_model,
+                    config={**cfg.to_dict(), "base_model": cfg.model or DEFAULT_MODEL},
+                )
+                created.update_info(
+                    status="training", steps=0, train_pairs=len(pairs), train_data_fingerprint=dataset.fingerprint()
+                )
             _barrier()
             run = store.get(run_name)
         start = ckpt[0] if ckpt else 0
-        log(f"{run.name}: {len(pairs)} pairs from {dataset.name}, sampler {cfg.sampler}"
+        log(
+            f"{run.name}: {len(pairs)} pairs from {dataset.name}, sampler {cfg.sampler}"
             f"{f' alpha={cfg.alpha}' if cfg.sampler == 'hybrid' else ''}, {world} process(es)"
-            + (f", resuming at step {start}" if resume else ""))
+            + (f", resuming at step {start}" if resume else "")
+        )
 
         # ---- model, optimizer, loss (on resume: weights, optimizer, sampler stream and RNG from the checkpoint)
         torch.manual_seed(cfg.seed + rank)
@@ -464,9 +486,11 @@ def train(
         mode_code = {"x-x": 0, "x-x-mono": 1, "x-y": 2}
         langs = sampler.languages
         delay = float(os.environ.get("HYBRID_IR_STEP_DELAY", "0") or 0)
-        log(f"{run.name}: {n_trainable / 1e6:.2f}M trainable parameters, batch {cfg.batch_size} "
+        log(
+            f"{run.name}: {n_trainable / 1e6:.2f}M trainable parameters, batch {cfg.batch_size} "
             f"({per_rank} per process{f', GradCache chunks of {cfg.mini_batch_size}' if cached else ''}), "
-            f"seq {cfg.max_seq_length}, device {dev}")
+            f"seq {cfg.max_seq_length}, device {dev}"
+        )
 
         def features(texts: list[str]) -> dict:
             return {k: (v.to(dev) if torch.is_tensor(v) else v) for k, v in model.preprocess(texts).items()}
@@ -502,9 +526,16 @@ def train(
             mode_info = _gather_ints([mode_code[batch.mode], lang_index], world)
             rank_pairs = _gather_ints(batch.pairs.tolist(), world) if world > 1 else None
             if log_file is not None:
-                rec = {"step": step + 1, "loss": round(float(loss_value), 6), "lr": lr,
-                       "grad_norm": round(float(grad_norm), 6), "mode": batch.mode, "language": batch.language,
-                       "question_ids": qids[batch.global_pairs].tolist(), "seconds": round(time.perf_counter() - t0, 4)}
+                rec = {
+                    "step": step + 1,
+                    "loss": round(float(loss_value), 6),
+                    "lr": lr,
+                    "grad_norm": round(float(grad_norm), 6),
+                    "mode": batch.mode,
+                    "language": batch.language,
+                    "question_ids": qids[batch.global_pairs].tolist(),
+                    "seconds": round(time.perf_counter() - t0, 4),
+                }
                 if world > 1:
                     codes = {v: k for k, v in mode_code.items()}
                     rec["rank_modes"] = [[codes[m], langs[li] if li >= 0 else None] for m, li in mode_info]
@@ -540,8 +571,13 @@ def train(
             _evaluate_during(run, model, cfg, cfg.steps, rank, data_dir, log_file, log)
         if rank == 0:
             log_file.close()
-            run.update_info(status="done", steps=cfg.steps, finished=now_iso(),
-                            train_seconds=round(time.perf_counter() - t_start, 1), world_size=world)
+            run.update_info(
+                status="done",
+                steps=cfg.steps,
+                finished=now_iso(),
+                train_seconds=round(time.perf_counter() - t_start, 1),
+                world_size=world,
+            )
             log(f"{run.name}: done, model in {run.path / 'model'}")
         _barrier()
         return run
@@ -569,16 +605,21 @@ def _evaluate_during(run: Run, model, cfg: TrainConfig, step: int, rank: int, da
     if rank == 0:
         from hybrid_core.evaluate import evaluate_model
 
-        ds = load_data_spec(cfg.eval_data, data_dir=data_dir, test_fraction=cfg.split_test_fraction,
-                            split_seed=cfg.split_seed)
+        ds = load_data_spec(
+            cfg.eval_data, data_dir=data_dir, test_fraction=cfg.split_test_fraction, split_seed=cfg.split_seed
+        )
         if cfg.eval_max_questions:
             ds = ds.subset(max_questions=cfg.eval_max_questions, seed=cfg.seed)
         model.eval()
         macro = evaluate_model(model, ds, fingerprint=None).summary["macro"]
         model.train()
-        rec = {"step": step, "event": "eval", "data": cfg.eval_data,
-               **{f"{k}_map": round(v["map"], 4) for k, v in macro.items()},
-               "rank_distance": round(macro.get("multi", {}).get("rank_distance", float("nan")), 2)}
+        rec = {
+            "step": step,
+            "event": "eval",
+            "data": cfg.eval_data,
+            **{f"{k}_map": round(v["map"], 4) for k, v in macro.items()},
+            "rank_distance": round(macro.get("multi", {}).get("rank_distance", float("nan")), 2),
+        }
         log_file.write(json.dumps(rec) + "\n")
         log_file.flush()
         log(f"{run.name} step {step}: " + ", ".join(f"{k} {v}" for k, v in rec.items() if k.endswith("map")))

@@ -14,8 +14,6 @@ import argparse
 import os
 import sys
 
-from hybrid_core.errors import HybridIRError
-
 # (flag, TrainConfig field, type, help); every default is None so an omitted flag keeps the preset's value.
 _TRAIN_FLAGS: list[tuple[str, str, type, str]] = [
     ("--model", "model", str, "base model: sentence-transformers name or folder (default multilingual-e5-small)"),
@@ -67,8 +65,14 @@ def _train_config(args):
 def cmd_train(args) -> None:
     from hybrid_core.train import train
 
-    run = train(_train_config(args), args.run, resume=args.resume, data_dir=args.data_dir, runs_dir=args.runs_dir,
-                device=args.device)
+    run = train(
+        _train_config(args),
+        args.run,
+        resume=args.resume,
+        data_dir=args.data_dir,
+        runs_dir=args.runs_dir,
+        device=args.device,
+    )
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, one summary line is enough
         return
     info = run.info
@@ -107,18 +111,33 @@ def cmd_runs(args) -> None:
 def add_train_parsers(subparsers) -> None:
     """Register ``train``, ``experiment`` and ``runs`` on an argparse sub-parser set (``args.func(args)``)."""
     sp = subparsers.add_parser("train", help="fine-tune a model with X-X / X-X-mono / X-Y / hybrid batches")
-    sp.add_argument("--run", "--name", dest="run", required=True,
-                    help="run name (letters, digits, '.', '_', '-'); spell it --name under torchrun, whose own "
-                    "--run-path option swallows --run")
+    sp.add_argument(
+        "--run",
+        "--name",
+        dest="run",
+        required=True,
+        help="run name (letters, digits, '.', '_', '-'); spell it --name under torchrun, whose own "
+        "--run-path option swallows --run",
+    )
     sp.add_argument("--resume", action="store_true", help="continue the run from its newest checkpoint")
     sp.add_argument("--preset", help="start from a preset's training options: quick, paper or a .json path")
     for flag, field, typ, help_ in _TRAIN_FLAGS:
         sp.add_argument(flag, dest=field, type=typ, default=None, help=help_)
     sp.add_argument("--languages", nargs="+", default=None, help="train only on pairs among these languages")
-    sp.add_argument("--hard-negatives", dest="hard_negatives", action=argparse.BooleanOptionalAction, default=None,
-                    help="add a same-paragraph hard negative per pair (default off)")
-    sp.add_argument("--freeze-word-embeddings", dest="freeze_word_embeddings",
-                    action=argparse.BooleanOptionalAction, default=None, help="freeze word embeddings (default on)")
+    sp.add_argument(
+        "--hard-negatives",
+        dest="hard_negatives",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="add a same-paragraph hard negative per pair (default off)",
+    )
+    sp.add_argument(
+        "--freeze-word-embeddings",
+        dest="freeze_word_embeddings",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="freeze word embeddings (default on)",
+    )
     sp.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda if available)")
     sp.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/ (default: $HYBRID_IR_DATA or ./data)")
     sp.add_argument("--runs-dir", help="run store (default: $HYBRID_IR_RUNS or cache/runs)")
@@ -145,16 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     """Standalone entry (the same commands as ``python -m hybrid_core``); user errors exit 2."""
     parser = argparse.ArgumentParser(prog="python -m hybrid_core.train_cli")
     add_train_parsers(parser.add_subparsers(dest="command", required=True, metavar="<command>"))
-    args = parser.parse_args(argv)
-    try:
-        args.func(args)
-    except HybridIRError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return 0
+    from hybrid_core.cli import main as cli_main
+
+    return cli_main(argv, parser)
 
 
 if __name__ == "__main__":

@@ -83,6 +83,16 @@ def all_datasets(table: pd.DataFrame) -> list[str]:
     return sorted(counts, key=lambda d: (-counts[d], d))
 
 
+def evaluated_or_stop() -> tuple[pd.DataFrame, list[str]]:
+    """The run table and its data sets; with no evaluated run, a notice and the page stops here."""
+    table = run_table()
+    datasets = all_datasets(table) if not table.empty else []
+    if not datasets:
+        no_runs_notice()
+        st.stop()
+    return table, datasets
+
+
 def runs_with(table: pd.DataFrame, dataset: str) -> list[str]:
     return [r for r, ds in datasets_by_run(table).items() if dataset in ds]
 

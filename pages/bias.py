@@ -30,11 +30,7 @@ def _rank_distances(root: str, names: tuple[str, ...], dataset: str, mtimes: tup
 st.title("Language bias")
 
 with _ui.guard("the bias view"):
-    table = _ui.run_table()
-    datasets = _ui.all_datasets(table) if not table.empty else []
-    if not datasets:
-        _ui.no_runs_notice()
-        st.stop()
+    table, datasets = _ui.evaluated_or_stop()
 
     c1, c2 = st.columns([1, 4])
     dataset = c1.selectbox("Data set", datasets, key=f"{K}_dataset")

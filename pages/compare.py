@@ -14,11 +14,7 @@ K = "compare"
 st.title("Compare runs")
 
 with _ui.guard("the comparison"):
-    table = _ui.run_table()
-    datasets = _ui.all_datasets(table) if not table.empty else []
-    if not datasets:
-        _ui.no_runs_notice()
-        st.stop()
+    table, datasets = _ui.evaluated_or_stop()
 
     c1, c2, c3 = st.columns([1, 3, 1])
     dataset = c1.selectbox("Data set", datasets, key=f"{K}_dataset")

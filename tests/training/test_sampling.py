@@ -53,12 +53,30 @@ def test_hard_negative_candidates_are_the_rest_of_the_paragraph(pairs, synthetic
 def test_build_pairs_hand_example():
     """2 questions x {en, de}, each answered in both languages -> 2 * 2 * 2 = 8 pairs."""
     queries = pd.DataFrame(
-        [{"id": f"{lang}:q{i}", "text": f"{lang} question {i}", "language": lang, "question_id": f"q{i}",
-          "article": "a"} for lang in ("en", "de") for i in (1, 2)]
+        [
+            {
+                "id": f"{lang}:q{i}",
+                "text": f"{lang} question {i}",
+                "language": lang,
+                "question_id": f"q{i}",
+                "article": "a",
+            }
+            for lang in ("en", "de")
+            for i in (1, 2)
+        ]
     )
     corpus = pd.DataFrame(
-        [{"id": f"{lang}:s{i}", "text": f"{lang} sentence {i}", "language": lang, "paragraph": f"{lang}:p",
-          "article": "a"} for lang in ("en", "de") for i in (1, 2, 3)]
+        [
+            {
+                "id": f"{lang}:s{i}",
+                "text": f"{lang} sentence {i}",
+                "language": lang,
+                "paragraph": f"{lang}:p",
+                "article": "a",
+            }
+            for lang in ("en", "de")
+            for i in (1, 2, 3)
+        ]
     )
     qrels = {f"{x}:q{i}": {f"{y}:s{i}": 1 for y in ("en", "de")} for x in ("en", "de") for i in (1, 2)}
     ps = build_pairs(RetrievalDataset("hand", queries, corpus, qrels, parallel=True))
@@ -165,8 +183,12 @@ def test_hard_negatives_same_paragraph_language_and_never_relevant(pairs, synthe
     ids = corpus["id"].to_numpy()
     row = {d: i for i, d in enumerate(ids)}
     for b in draw(pairs, "hybrid", n=200, batch_size=8, hard_negatives=True):
-        relevant = {text[row[d]] for q in df["query_id"].to_numpy()[b.pairs] for qq in synthetic_ds.queries.loc[
-            synthetic_ds.queries["question_id"] == q.split(":")[1], "id"] for d in synthetic_ds.qrels[qq]}
+        relevant = {
+            text[row[d]]
+            for q in df["query_id"].to_numpy()[b.pairs]
+            for qq in synthetic_ds.queries.loc[synthetic_ds.queries["question_id"] == q.split(":")[1], "id"]
+            for d in synthetic_ds.qrels[qq]
+        }
         for i, neg in zip(b.pairs, b.hard_negatives, strict=True):
             pos = row[df["passage_id"].iat[i]]
             assert lang[neg] == lang[pos] == df["passage_language"].iat[i]
@@ -193,8 +215,11 @@ def test_bad_input(pairs, kwargs, match):
 def test_language_without_monolingual_pairs_is_an_error():
     """A language with queries but answers only in other languages cannot make x-x-mono batches."""
     queries = pd.DataFrame(
-        [{"id": f"{lang}:q{i}", "text": f"{lang} q{i}", "language": lang, "question_id": f"q{i}", "article": "a"}
-         for lang in ("en", "th") for i in range(4)]
+        [
+            {"id": f"{lang}:q{i}", "text": f"{lang} q{i}", "language": lang, "question_id": f"q{i}", "article": "a"}
+            for lang in ("en", "th")
+            for i in range(4)
+        ]
     )
     corpus = pd.DataFrame(
         [{"id": f"en:s{i}", "text": f"s{i}", "language": "en", "paragraph": "p", "article": "a"} for i in range(4)]

@@ -20,8 +20,16 @@ from .conftest import build_tiny_model
 @pytest.fixture
 def cfg(tiny_model_dir, synthetic_dir) -> TrainConfig:
     return TrainConfig(
-        model=str(tiny_model_dir), train_data=str(synthetic_dir), sampler="hybrid", alpha=0.5, steps=12,
-        batch_size=8, warmup_steps=2, checkpoint_every=5, keep_checkpoints=1, log_every=4,
+        model=str(tiny_model_dir),
+        train_data=str(synthetic_dir),
+        sampler="hybrid",
+        alpha=0.5,
+        steps=12,
+        batch_size=8,
+        warmup_steps=2,
+        checkpoint_every=5,
+        keep_checkpoints=1,
+        log_every=4,
     )
 
 
@@ -50,8 +58,9 @@ def test_train_writes_a_complete_run(cfg, synthetic_ds):
     new = load_file(str(run.path / "model" / "model.safetensors"))
     emb = "embeddings.word_embeddings.weight"
     assert torch.equal(base[emb], new[emb])
-    assert not torch.equal(base["encoder.layer.0.attention.self.query.weight"],
-                           new["encoder.layer.0.attention.self.query.weight"])
+    assert not torch.equal(
+        base["encoder.layer.0.attention.self.query.weight"], new["encoder.layer.0.attention.self.query.weight"]
+    )
     # the saved model keeps the base model's max length, not the training truncation
     from sentence_transformers import SentenceTransformer
 
@@ -65,8 +74,18 @@ def test_train_writes_a_complete_run(cfg, synthetic_ds):
 
 def test_lr_schedule_by_hand():
     c = TrainConfig(lr=1.0, steps=10, warmup_steps=4)
-    assert [round(lr_at(s, c), 4) for s in range(10)] == [0.25, 0.5, 0.75, 1.0, 1.0, 0.8333, 0.6667, 0.5, 0.3333,
-                                                           0.1667]
+    assert [round(lr_at(s, c), 4) for s in range(10)] == [
+        0.25,
+        0.5,
+        0.75,
+        1.0,
+        1.0,
+        0.8333,
+        0.6667,
+        0.5,
+        0.3333,
+        0.1667,
+    ]
     assert lr_at(0, dataclasses.replace(c, warmup_steps=0)) == 1.0
     assert [lr_at(s, dataclasses.replace(c, steps=2, warmup_steps=100)) for s in range(2)] == [0.5, 1.0]
 

@@ -27,8 +27,25 @@ def test_bad_input_exits_2_with_a_message(capsys, tiny_model_dir, synthetic_dir)
 
 
 def test_train_then_runs_lists_it(capsys, tiny_model_dir, synthetic_dir):
-    argv = ["train", "--run", "listed", "--model", str(tiny_model_dir), "--data", str(synthetic_dir), "--steps", "2",
-            "--batch-size", "4", "--warmup-steps", "1", "--checkpoint-every", "0", "--sampler", "x-y"]
+    argv = [
+        "train",
+        "--run",
+        "listed",
+        "--model",
+        str(tiny_model_dir),
+        "--data",
+        str(synthetic_dir),
+        "--steps",
+        "2",
+        "--batch-size",
+        "4",
+        "--warmup-steps",
+        "1",
+        "--checkpoint-every",
+        "0",
+        "--sampler",
+        "x-y",
+    ]
     assert main(argv) == 0
     assert "listed: done after 2 steps" in capsys.readouterr().out
     assert main(["runs"]) == 0
