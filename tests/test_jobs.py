@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 
@@ -65,6 +66,10 @@ def test_parse_progress_patterns() -> None:
 def test_lost_and_unknown_jobs(tmp_path) -> None:
     job = jobs.start([sys.executable, "-c", "pass"], root=tmp_path)
     _wait(job, tmp_path)
+    pid = json.loads((tmp_path / job / "job.json").read_text())["pid"]
+    deadline = time.monotonic() + 30
+    while jobs._alive(pid) and time.monotonic() < deadline:  # rc is written just before the supervisor exits
+        time.sleep(0.05)
     (tmp_path / job / "rc").unlink()
     assert jobs.status(job, tmp_path).state == "lost"
     with pytest.raises(HybridIRError, match="no job"):
