@@ -17,6 +17,7 @@ from contextlib import contextmanager
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 from hybrid_core.errors import HybridIRError
 from hybrid_core.runs import RunStore
@@ -238,6 +239,6 @@ def no_runs_notice() -> None:
     )
 
 
-def fmt_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
-    """Round floats for display (the downloads keep full precision)."""
-    return table.round(digits)
+def fmt_table(table: pd.DataFrame, digits: int = 3) -> Styler:
+    """Floats shown with exactly ``digits`` decimals (1330.0 stays "1330.0"); the downloads keep full precision."""
+    return table.round(digits).style.format(precision=digits, na_rep="–")
