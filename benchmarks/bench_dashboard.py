@@ -57,10 +57,9 @@ def build_runs(workdir: Path, n_runs: int, questions: int) -> Path:
     return runs
 
 
-def measure(context, runs: Path, cache: Path, log: Path) -> tuple[float, float]:
+def measure(context, runs: Path, cache: Path, log: Path, port: int) -> tuple[float, float]:
     """(seconds to server health, seconds from server start to the rendered Compare page)."""
     page = context.new_page()
-    port = free_port()
     t0 = time.perf_counter()
     proc = start_server(runs, cache, port, log)
     t_up = time.perf_counter() - t0
@@ -95,10 +94,11 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         # one browser profile throughout, as a user's: its HTTP cache holds Streamlit's static files
         context = browser.new_context(viewport={"width": 1400, "height": 900})
+        port = free_port()  # one origin throughout, as a user's bookmark: the HTTP cache is per host:port
         for _ in range(args.repeats):
             shutil.rmtree(cache / "compare", ignore_errors=True)
-            results["cold"].append(measure(context, runs, cache, workdir / "server.log"))
-            results["warm"].append(measure(context, runs, cache, workdir / "server.log"))
+            results["cold"].append(measure(context, runs, cache, workdir / "server.log", port))
+            results["warm"].append(measure(context, runs, cache, workdir / "server.log", port))
         browser.close()
     for cond, vals in results.items():
         up = statistics.median(v[0] for v in vals)

@@ -115,8 +115,8 @@ def runs_overview(table: pd.DataFrame, dataset: str | None = None) -> pd.DataFra
     )
     for col in ("kind", "sampler", "train data", "data sets", "created"):
         out[col] = out[col].astype(object).where(out[col].notna(), "")
-    if dataset:
-        for kind in ("mono", "cross", "multi"):
+    if dataset:  # the headline numbers right after the name, so a narrow window still shows them
+        for i, kind in enumerate(("mono", "cross", "multi")):
             col = f"{dataset} {kind} map"
-            out[f"{kind} mAP"] = good[col].astype(float) if col in good.columns else float("nan")
+            out.insert(1 + i, f"{kind} mAP", good[col].astype(float) if col in good.columns else float("nan"))
     return out.reset_index(drop=True)
