@@ -12,6 +12,12 @@ command -v "$PY" >/dev/null 2>&1 || PY=python3
 if [ -z "${HYBRID_IR_DATA:-}" ] && [ -d ../shared/data ]; then
   export HYBRID_IR_DATA="$(cd ../shared/data && pwd)"
 fi
+# The dashboard and the CLI read ./data when $HYBRID_IR_DATA is unset (a later `streamlit run app.py`
+# does not see this script's environment): link ./data to the data folder found above.
+if [ -n "${HYBRID_IR_DATA:-}" ] && [ -d "$HYBRID_IR_DATA" ] && [ ! -e data ] && [ ! -L data ]; then
+  ln -s "$HYBRID_IR_DATA" data
+  echo "[setup] ./data -> $HYBRID_IR_DATA"
+fi
 
 # 1. Python environment (re-installed only when the requirement files change).
 stamp=".venv/.requirements.sha256"
