@@ -180,8 +180,13 @@ def rank_distance_bars(table: pd.DataFrame) -> go.Figure:
     )
 
 
-def rank_distance_distribution(values: pd.DataFrame, style: str = "box", by_language: bool = False) -> go.Figure:
-    """Per-query rank distances per run (box or violin), optionally split by query language."""
+def rank_distance_distribution(
+    values: pd.DataFrame, style: str = "box", by_language: bool = False, log_y: bool = False
+) -> go.Figure:
+    """Per-query rank distances per run (box or violin), optionally split by query language.
+
+    ``log_y`` spreads the boxes when a long tail (a few queries at thousands) squeezes them flat.
+    """
     fig = go.Figure()
     for i, run in enumerate(dict.fromkeys(values["run"])):
         v = values[values["run"] == run]
@@ -197,7 +202,10 @@ def rank_distance_distribution(values: pd.DataFrame, style: str = "box", by_lang
         else:
             fig.add_box(**common, boxmean=True, boxpoints=False)
     mode = {"boxmode": "group"} if style != "violin" else {"violinmode": "group"}
-    fig.update_yaxes(title="rank distance (per query)", rangemode="tozero")
+    if log_y:
+        fig.update_yaxes(title="rank distance (per query, log scale)", type="log")
+    else:
+        fig.update_yaxes(title="rank distance (per query)", rangemode="tozero")
     return _layout(
         fig, "Distribution of per-query rank distance", xaxis_title="query language" if by_language else "", **mode
     )

@@ -63,15 +63,16 @@ with _ui.guard("the bias view"):
     _ui.table_downloads(rd, f"rank-distance-{dataset}", f"{K}_dl_rd", caption=f"Rank distance on {dataset}")
 
     st.subheader("Distribution over queries")
-    d1, d2 = st.columns(2)
+    d1, d2, d3 = st.columns(3)
     style = d1.radio("Plot", ["box", "violin"], horizontal=True, key=f"{K}_style")
     by_lang = d2.toggle("Split by query language", value=False, key=f"{K}_bylang")
+    log_y = d3.toggle("Log scale", value=False, key=f"{K}_logy", help="spreads boxes a long tail flattens")
     store = _ui.store()
     mtimes = tuple(store.get(n).mtime_key() for n in with_bias)
     values, read_errors = _rank_distances(str(store.root), tuple(with_bias), dataset, mtimes)
     _ui.error_cards(read_errors)
     if not values.empty:
-        dist = figures.rank_distance_distribution(values, style, by_language=by_lang)
+        dist = figures.rank_distance_distribution(values, style, by_language=by_lang, log_y=log_y)
         st.plotly_chart(dist, key=f"{K}_dist")
         st.caption(
             "How to read: each query contributes one rank distance. The box spans the middle half of the queries, "

@@ -71,6 +71,8 @@ def test_bias_views_and_figures(toy_results) -> None:
     assert len(values) == pq_a[pq_a["kind"] == "multi"]["rank_distance"].notna().sum() * 2
     assert len(figures.rank_distance_distribution(values).data) == 2
     assert figures.rank_distance_distribution(values, "violin").data[0].type == "violin"
+    assert figures.rank_distance_distribution(values).layout.yaxis.type != "log"
+    assert figures.rank_distance_distribution(values, log_y=True).layout.yaxis.type == "log"
     mr = bias.mean_rank_matrix(s_a)
     assert mr.loc["en", "de"] == pytest.approx(s_a["bias"]["mean_rank"]["en"]["de"])
     h = figures.mean_rank_heatmap(mr).data[0]
