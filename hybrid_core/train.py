@@ -460,7 +460,9 @@ def train(
         base_max_len = model.max_seq_length
         model.max_seq_length = cfg.max_seq_length
         n_trainable = _freeze_unused(model, cfg)
-        opt = torch.optim.AdamW(_param_groups(model, cfg), lr=cfg.lr)
+        # the fused kernel (CPU and CUDA), as the HF Trainer's default `adamw_torch_fused`: one pass per step
+        fused = torch.device(dev).type in ("cpu", "cuda")
+        opt = torch.optim.AdamW(_param_groups(model, cfg), lr=cfg.lr, fused=fused or None)
         trainable = [p for p in model.parameters() if p.requires_grad]
         if ckpt:
             load_optimizer(opt, ckpt[1])
