@@ -76,6 +76,39 @@ def _relevance_table(dataset: RetrievalDataset) -> pd.DataFrame:
     return table[["q", "d", "grade", "doc_language"]].reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class _Columns:
+    """The dataset's columns as numpy arrays, converted once per evaluation (not once per setting).
+
+    Languages are integer codes (index into ``languages``) so pool and bias masks compare ints, not strings.
+    """
+
+    languages: list[str]
+    corpus_languages: list[str]
+    q_code: np.ndarray
+    q_id: np.ndarray
+    q_question: np.ndarray
+    c_code: np.ndarray
+
+    @classmethod
+    def of(cls, dataset: RetrievalDataset) -> _Columns:
+        q_lang = dataset.queries["language"].to_numpy(dtype=object)
+        c_lang = dataset.corpus["language"].to_numpy(dtype=object)
+        languages = sorted(set(q_lang) | set(c_lang))
+        code = {lang: i for i, lang in enumerate(languages)}
+        return cls(
+            languages=languages,
+            corpus_languages=sorted(set(c_lang)),
+            q_code=np.array([code[x] for x in q_lang], dtype=np.int32),
+            q_id=dataset.queries["id"].to_numpy(dtype=object),
+            q_question=dataset.queries["question_id"].to_numpy(dtype=object),
+            c_code=np.array([code[x] for x in c_lang], dtype=np.int32),
+        )
+
+    def code(self, language: str) -> int:
+        return self.languages.index(language) if language in self.languages else -1
+
+
 def _padded(rel: pd.DataFrame, order: np.ndarray, col: str, fill: float) -> np.ndarray:
     """Ragged per-query values (rows of ``rel`` keyed by query position ``q``) as a (len(order), R) array."""
     row = np.searchsorted(order, rel["q"].to_numpy())  # order is sorted and holds every q of rel
@@ -94,14 +127,16 @@ def score_setting(
     query_emb: np.ndarray,
     corpus_emb: np.ndarray,
     relevance: pd.DataFrame,
+    columns: _Columns | None = None,
 ) -> pd.DataFrame:
     """Per-query metrics of one setting (and bias columns for multilingual pools)."""
-    queries, corpus = dataset.queries, dataset.corpus
-    in_pool = np.ones(len(corpus), bool) if setting.pool == MULTI else (corpus["language"] == setting.pool).to_numpy()
+    cols = columns or _Columns.of(dataset)
+    n_corpus = len(cols.c_code)
+    in_pool = np.ones(n_corpus, bool) if setting.pool == MULTI else cols.c_code == cols.code(setting.pool)
     pool_idx = np.flatnonzero(in_pool)
-    local = np.full(len(corpus), -1)
+    local = np.full(n_corpus, -1)
     local[pool_idx] = np.arange(len(pool_idx))
-    q_mask = (queries["language"] == setting.query_language).to_numpy()
+    q_mask = cols.q_code == cols.code(setting.query_language)
     rel = relevance[q_mask[relevance["q"].to_numpy()] & in_pool[relevance["d"].to_numpy()]].copy()
     if rel.empty:
         return pd.DataFrame()
@@ -117,8 +152,8 @@ def score_setting(
             "kind": setting.kind,
             "query_language": setting.query_language,
             "pool": setting.pool,
-            "query_id": queries["id"].to_numpy()[order],
-            "question_id": queries["question_id"].to_numpy()[order],
+            "query_id": cols.q_id[order],
+            "question_id": cols.q_question[order],
             "n_relevant": rr.n_relevant,
         }
     )
@@ -126,14 +161,14 @@ def score_setting(
         frame[name] = values
     if setting.pool == MULTI and dataset.parallel:
         frame["rank_distance"] = BIAS_METRICS["rank_distance"](rr)
-        doc_langs = corpus["language"].to_numpy()[pool_idx]
-        # best rank of the relevant candidate in each language
-        rel_lang = np.where(relevant >= 0, doc_langs[np.maximum(relevant, 0)], "")
-        for lang in dataset.corpus_languages:
-            frame[f"rank:{lang}"] = np.where(rel_lang == lang, rr.ranks, np.inf).min(axis=1)
-        frame.replace({c: {np.inf: np.nan} for c in frame.columns if c.startswith("rank:")}, inplace=True)
+        doc_codes = cols.c_code[pool_idx]
+        # best rank of the relevant candidate in each language (NaN when it has none there)
+        rel_code = np.where(relevant >= 0, doc_codes[np.maximum(relevant, 0)], -1)
+        for lang in cols.corpus_languages:
+            best = np.where(rel_code == cols.code(lang), rr.ranks, np.inf).min(axis=1)
+            frame[f"rank:{lang}"] = np.where(np.isinf(best), np.nan, best)
         top_idx, _ = top_k(scores, OWN_TOP_K)
-        frame[f"own@{OWN_TOP_K}"] = (doc_langs[top_idx] == setting.query_language).mean(axis=1)
+        frame[f"own@{OWN_TOP_K}"] = (doc_codes[top_idx] == cols.code(setting.query_language)).mean(axis=1)
     return frame
 
 
@@ -146,7 +181,8 @@ def score_all(
     """Per-query results of every setting, one row per (setting, query)."""
     settings = settings_for(dataset) if settings is None else settings
     relevance = _relevance_table(dataset)
-    frames = [score_setting(dataset, s, query_emb, corpus_emb, relevance) for s in settings]
+    columns = _Columns.of(dataset)
+    frames = [score_setting(dataset, s, query_emb, corpus_emb, relevance, columns) for s in settings]
     frames = [f for f in frames if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 

@@ -9,6 +9,10 @@ relevant candidate (numpy's SIMD ``count_nonzero``), cheaper than sorting the ro
 
 from __future__ import annotations
 
+import functools
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import torch
 
@@ -34,11 +38,35 @@ def relevant_ranks(scores: torch.Tensor, relevant: np.ndarray, gains: np.ndarray
     s = scores.numpy() if isinstance(scores, torch.Tensor) else np.asarray(scores)
     mask = relevant >= 0
     thr = np.take_along_axis(s, np.where(mask, relevant, 0), axis=1)  # (Q, R) scores of the relevant
-    # one column of relevant candidates at a time: a (Q, N) comparison + popcount, no sort needed
-    counts = np.stack([np.count_nonzero(s >= thr[:, j : j + 1], axis=1) for j in range(thr.shape[1])], axis=1)
+    counts = np.empty(thr.shape, dtype=np.int64)
+    n_threads = torch.get_num_threads()
+    if n_threads > 1 and s.size >= _PARALLEL_MIN:  # numpy ufuncs release the GIL: row blocks on every core
+        bounds = np.linspace(0, len(s), n_threads + 1).astype(int)
+        blocks = [slice(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+        list(_pool(n_threads).map(lambda r: _count_at_least(s[r], thr[r], counts[r]), blocks))
+    else:
+        _count_at_least(s, thr, counts)
     ranks = np.where(mask, counts.astype(np.float64), np.inf)
     g = np.where(mask, 1.0 if gains is None else gains, 0.0).astype(np.float64)
     return RelevantRanks(ranks, g)
+
+
+_PARALLEL_MIN = 1_000_000  # score-matrix cells below which one thread is faster than handing out work
+
+
+def _count_at_least(s: np.ndarray, thr: np.ndarray, out: np.ndarray) -> None:
+    """``out[i, j] = |{c : s[i, c] >= thr[i, j]}|``: one column of thresholds at a time, a comparison into
+    one reused buffer and a byte-wise row sum (bool viewed as uint8 sums ~1.7x faster than
+    ``count_nonzero`` along an axis)."""
+    hit = np.empty(s.shape, dtype=bool)
+    for j in range(thr.shape[1]):
+        np.greater_equal(s, thr[:, j : j + 1], out=hit)
+        out[:, j] = hit.view(np.uint8).sum(axis=1, dtype=np.int32)
+
+
+@functools.cache
+def _pool(n_threads: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(n_threads, thread_name_prefix="hybrid-ir-ranks")
 
 
 def top_k(scores: torch.Tensor, k: int) -> tuple[np.ndarray, np.ndarray]:
