@@ -13,14 +13,17 @@ import re
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from pandas.io.formats.style import Styler
 
 from hybrid_core.errors import HybridIRError
 from hybrid_core.runs import RunStore
+
+if TYPE_CHECKING:  # pandas' Styler imports jinja2: only when a table is formatted
+    from pandas.io.formats.style import Styler
 
 log = logging.getLogger("hybrid_ir.dashboard")
 
