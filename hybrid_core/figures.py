@@ -84,20 +84,34 @@ def compare_bars(table: pd.DataFrame, metric: str = "map", baseline: str | None 
 
 
 def pair_heatmap(
-    matrix: pd.DataFrame, metric: str = "map", title: str | None = None, show_values: bool = True
+    matrix: pd.DataFrame,
+    metric: str = "map",
+    title: str | None = None,
+    show_values: bool = True,
+    counts: pd.DataFrame | None = None,
 ) -> go.Figure:
-    """Query language x passage language heatmap of a metric (values printed in cells and on hover)."""
+    """Query language x passage language heatmap of a metric (values printed in cells and on hover).
+
+    ``counts`` (same shape: queries per cell) goes into the hover, so a cell resting on a handful of
+    queries (MLQA-R questions exist in 2-4 languages only) is not read like one resting on a thousand.
+    """
     higher = HIGHER_IS_BETTER.get(metric, True)
+    hover = "query %{y} → passages %{x}<br>" + metric + " = %{z:.3f}"
+    custom = None
+    if counts is not None:
+        custom = counts.reindex_like(matrix).to_numpy(dtype=float)
+        hover += "<br>%{customdata:.0f} queries"
     fig = go.Figure(
         go.Heatmap(
             z=matrix.to_numpy(dtype=float),
             x=list(matrix.columns),
             y=list(matrix.index),
+            customdata=custom,
             colorscale="Viridis" if higher else "Viridis_r",
             colorbar={"title": {"text": metric}},
             texttemplate="%{z:.2f}" if show_values else None,
             textfont={"size": 10},
-            hovertemplate="query %{y} → passages %{x}<br>" + metric + " = %{z:.3f}<extra></extra>",
+            hovertemplate=hover + "<extra></extra>",
             hoverongaps=False,
         )
     )

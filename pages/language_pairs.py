@@ -32,12 +32,17 @@ with _ui.guard("the language-pair view"):
 
     matrix = pairs.pair_matrix(summaries[run_a], metric)
     fig = figures.pair_heatmap(
-        matrix, metric, title=f"{run_a}: {metric}, query language × passage language", show_values=show_values
+        matrix,
+        metric,
+        title=f"{run_a}: {metric}, query language × passage language",
+        show_values=show_values,
+        counts=pairs.pair_matrix(summaries[run_a], "n_queries"),
     )
     st.plotly_chart(fig, key=f"{K}_heatmap")
     st.caption(
         f"Row = language of the question, column = language of the pool searched ({len(matrix)}×{len(matrix)}). "
-        "The diagonal is monolingual retrieval; off-diagonal cells are cross-lingual. Hover for exact values."
+        "The diagonal is monolingual retrieval; off-diagonal cells are cross-lingual. "
+        "Hover for exact values and the number of queries behind each cell."
     )
     _ui.figure_downloads(fig, f"pairs-{run_a}-{dataset}-{metric}", f"{K}_fig_a")
 

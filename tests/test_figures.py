@@ -38,6 +38,11 @@ def test_heatmaps(toy_results) -> None:
     _, _, s, _, s_b = toy_results
     m = pairs.pair_matrix(s, "map")
     fig = figures.pair_heatmap(m, "map")
+    assert fig.data[0].customdata is None and "queries" not in fig.data[0].hovertemplate
+    n = pairs.pair_matrix(s, "n_queries")
+    with_n = figures.pair_heatmap(m, "map", counts=n).data[0]
+    np.testing.assert_array_equal(np.array(with_n.customdata, dtype=float), n.to_numpy(dtype=float))
+    assert "queries" in with_n.hovertemplate
     assert len(fig.data) == 1 and fig.data[0].type == "heatmap"
     np.testing.assert_allclose(np.array(fig.data[0].z, dtype=float), m.to_numpy())
     mb = pairs.pair_matrix(s_b, "map")
