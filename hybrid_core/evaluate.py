@@ -84,7 +84,6 @@ class _Columns:
     """
 
     languages: list[str]
-    corpus_languages: list[str]
     q_code: np.ndarray
     q_id: np.ndarray
     q_question: np.ndarray
@@ -92,13 +91,12 @@ class _Columns:
 
     @classmethod
     def of(cls, dataset: RetrievalDataset) -> _Columns:
+        languages = dataset.languages
+        code = {lang: i for i, lang in enumerate(languages)}
         q_lang = dataset.queries["language"].to_numpy(dtype=object)
         c_lang = dataset.corpus["language"].to_numpy(dtype=object)
-        languages = sorted(set(q_lang) | set(c_lang))
-        code = {lang: i for i, lang in enumerate(languages)}
         return cls(
             languages=languages,
-            corpus_languages=sorted(set(c_lang)),
             q_code=np.array([code[x] for x in q_lang], dtype=np.int32),
             q_id=dataset.queries["id"].to_numpy(dtype=object),
             q_question=dataset.queries["question_id"].to_numpy(dtype=object),
@@ -164,7 +162,7 @@ def score_setting(
         doc_codes = cols.c_code[pool_idx]
         # best rank of the relevant candidate in each language (NaN when it has none there)
         rel_code = np.where(relevant >= 0, doc_codes[np.maximum(relevant, 0)], -1)
-        for lang in cols.corpus_languages:
+        for lang in dataset.corpus_languages:
             best = np.where(rel_code == cols.code(lang), rr.ranks, np.inf).min(axis=1)
             frame[f"rank:{lang}"] = np.where(np.isinf(best), np.nan, best)
         top_idx, _ = top_k(scores, OWN_TOP_K)

@@ -104,9 +104,7 @@ def runs_overview(table: pd.DataFrame, dataset: str | None = None) -> pd.DataFra
             "kind": good.get("kind"),
             "model": good.get("model", pd.Series(dtype=object)).map(short_model),
             "sampler": good.get("sampler"),
-            "alpha": pd.to_numeric(good.get("alpha"), errors="coerce")
-            .where(good.get("sampler") == "hybrid")
-            .map(lambda a: "" if pd.isna(a) else f"{a:g}"),
+            "alpha": pd.to_numeric(good.get("alpha"), errors="coerce").map(lambda a: "" if pd.isna(a) else f"{a:g}"),
             "train data": good.get("train_data"),
             "steps": pd.to_numeric(good.get("steps"), errors="coerce").map(lambda n: "" if pd.isna(n) else f"{int(n)}"),
             "created": pd.to_datetime(good.get("created"), errors="coerce", utc=True).dt.strftime("%Y-%m-%d %H:%M"),

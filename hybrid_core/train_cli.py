@@ -124,20 +124,11 @@ def add_train_parsers(subparsers) -> None:
     for flag, field, typ, help_ in _TRAIN_FLAGS:
         sp.add_argument(flag, dest=field, type=typ, default=None, help=help_)
     sp.add_argument("--languages", nargs="+", default=None, help="train only on pairs among these languages")
-    sp.add_argument(
-        "--hard-negatives",
-        dest="hard_negatives",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="add a same-paragraph hard negative per pair (default off)",
-    )
-    sp.add_argument(
-        "--freeze-word-embeddings",
-        dest="freeze_word_embeddings",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="freeze word embeddings (default on)",
-    )
+    for flag, field, help_ in (
+        ("--hard-negatives", "hard_negatives", "add a same-paragraph hard negative per pair (default off)"),
+        ("--freeze-word-embeddings", "freeze_word_embeddings", "freeze word embeddings (default on)"),
+    ):
+        sp.add_argument(flag, dest=field, action=argparse.BooleanOptionalAction, default=None, help=help_)
     sp.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda if available)")
     sp.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/ (default: $HYBRID_IR_DATA or ./data)")
     sp.add_argument("--runs-dir", help="run store (default: $HYBRID_IR_RUNS or cache/runs)")

@@ -53,15 +53,15 @@ class RetrievalDataset:
     @property
     def languages(self) -> list[str]:
         """Languages present in queries or corpus, sorted."""
-        return sorted(set(self.queries["language"]) | set(self.corpus["language"]))
+        return sorted(set(self.query_languages) | set(self.corpus_languages))
 
     @property
     def query_languages(self) -> list[str]:
-        return sorted(set(self.queries["language"]))
+        return sorted(self.queries["language"].unique())  # unique() first: no Python loop over every row
 
     @property
     def corpus_languages(self) -> list[str]:
-        return sorted(set(self.corpus["language"]))
+        return sorted(self.corpus["language"].unique())
 
     def fingerprint(self) -> str:
         """sha256 over queries, corpus and qrels: identifies exactly what was evaluated."""
