@@ -39,7 +39,7 @@ def build_runs(workdir: Path, n_runs: int, questions: int) -> Path:
     shutil.rmtree(workdir, ignore_errors=True)
     os.environ["HYBRID_IR_CACHE"] = str(workdir / "cache")
     from hybrid_core.data import load_dataset
-    from hybrid_core.pipeline import evaluate_model_as_run
+    from hybrid_core.evaluation.run_eval import evaluate_model_as_run
     from hybrid_core.runs import RunStore
     from tests.dashboard.tiny_runs import build_tiny_model, dataset_texts
 

@@ -1,4 +1,4 @@
-"""Encoding throughput: ``hybrid_core.encode.encode`` against plain ``SentenceTransformer.encode``.
+"""Encoding throughput: ``hybrid_core.models.encode.encode`` against plain ``SentenceTransformer.encode``.
 
 Same model, same texts (real XQuAD-R sentences, several languages), same prompt, same process; the
 two alternate so machine noise hits both. Our path adds de-duplication and the cache lookup; with
@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from hybrid_core.data import load_dataset
-from hybrid_core.encode import encode, set_threads
-from hybrid_core.models import load_model, model_fingerprint, resolve_model
+from hybrid_core.models.encode import encode, set_threads
+from hybrid_core.models.loading import load_model, model_fingerprint, resolve_model
 
 
 def main() -> None:
@@ -51,8 +51,8 @@ def main() -> None:
     p, o = min(plain_t), min(ours_t)
     print(f"{len(texts)} texts, best of {args.rounds}; min cosine ours vs plain = {cos:.6f}")
     print(f"plain SentenceTransformer.encode  {p:7.2f} s  {len(texts) / p:6.1f} texts/s")
-    print(f"hybrid_core.encode (no cache)     {o:7.2f} s  {len(texts) / o:6.1f} texts/s  -> {p / o:.2f}x plain")
-    print(f"hybrid_core.encode (warm cache)   {cached:7.3f} s  -> {p / cached:.0f}x plain")
+    print(f"hybrid_core.models.encode (no cache)     {o:7.2f} s  {len(texts) / o:6.1f} texts/s  -> {p / o:.2f}x plain")
+    print(f"hybrid_core.models.encode (warm cache)   {cached:7.3f} s  -> {p / cached:.0f}x plain")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 
-BASELINE = "from hybrid_core.models import load_model; load_model(None)"
+BASELINE = "from hybrid_core.models.loading import load_model; load_model(None)"
 
 
 def child_peak(cmd: list[str], env: dict) -> tuple[float, float]:

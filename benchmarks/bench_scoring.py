@@ -2,7 +2,7 @@
 
 Baseline A (plain): per query, ``numpy.argsort`` of the pool scores + ``sklearn.average_precision_score``.
 Baseline B (floor): the bare matmul of queries x pool for every setting, nothing else.
-Ours: ``hybrid_core.evaluate.score_all`` (all metrics + bias columns), asserted equal to A to 1e-9.
+Ours: ``hybrid_core.evaluation.evaluate.score_all`` (all metrics + bias columns), asserted equal to A to 1e-9.
 
     .venv/bin/python benchmarks/bench_scoring.py            # real embeddings (default model, cached)
     .venv/bin/python benchmarks/bench_scoring.py --random   # random unit vectors, no model needed
@@ -17,8 +17,9 @@ import numpy as np
 from sklearn.metrics import average_precision_score
 
 from hybrid_core.data import load_dataset
-from hybrid_core.evaluate import MULTI, score_all, settings_for
-from hybrid_core.scoring import score_matrix
+from hybrid_core.evaluation.evaluate import score_all
+from hybrid_core.evaluation.scoring import score_matrix
+from hybrid_core.evaluation.settings import MULTI, settings_for
 
 
 def embeddings(ds, random: bool):
@@ -27,8 +28,8 @@ def embeddings(ds, random: bool):
         q = rng.normal(size=(len(ds.queries), 384)).astype(np.float32)
         c = rng.normal(size=(len(ds.corpus), 384)).astype(np.float32)
         return q / np.linalg.norm(q, axis=1, keepdims=True), c / np.linalg.norm(c, axis=1, keepdims=True)
-    from hybrid_core.evaluate import embed_dataset
-    from hybrid_core.models import load_model, model_fingerprint, resolve_model
+    from hybrid_core.evaluation.evaluate import embed_dataset
+    from hybrid_core.models.loading import load_model, model_fingerprint, resolve_model
 
     ref = resolve_model(None)
     return embed_dataset(load_model(ref), ds, model_fingerprint(ref), progress=True)

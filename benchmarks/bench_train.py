@@ -4,7 +4,7 @@ Part 1, in one process, same model, batch size, sequence length and frozen word 
   - baseline: ``SentenceTransformerTrainer`` + ``MultipleNegativesRankingLoss`` (scale 1/0.05) over the
     same pairs (with prompts), NO_DUPLICATES batches, no saving or evaluation; a step is timed from
     one ``on_step_end`` to the next, so it includes fetching and tokenising the batch;
-  - ours: ``hybrid_core.train.train`` with the hybrid(0.5) sampler, no checkpoints; a step's
+  - ours: ``hybrid_core.training.trainer.train`` with the hybrid(0.5) sampler, no checkpoints; a step's
     ``seconds`` in ``train_log.jsonl`` covers drawing, tokenising, forward, backward and AdamW.
   The two alternate for ``--rounds`` rounds (the machine is shared); the first step of every block is
   dropped as warm-up and the median step time per side is compared: ``ratio = ours / baseline`` in
@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _config(args, batch_size: int, mini_batch_size: int | None, steps: int):
-    from hybrid_core.train import TrainConfig
+    from hybrid_core.training.trainer import TrainConfig
 
     return TrainConfig(
         model=args.model,
@@ -54,7 +54,7 @@ def _config(args, batch_size: int, mini_batch_size: int | None, steps: int):
 
 def ours(args, runs_dir: str, tag: str) -> list[float]:
     """Step seconds of our trainer (first step dropped)."""
-    from hybrid_core.train import read_log, train
+    from hybrid_core.training.trainer import read_log, train
 
     run = train(
         _config(args, args.batch_size, None, args.steps + 1),
@@ -75,9 +75,9 @@ def baseline(args, out_dir: str) -> list[float]:
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
     from transformers import TrainerCallback
 
-    from hybrid_core.models import load_model, passage_prompt, query_prompt
-    from hybrid_core.sampling import build_pairs
-    from hybrid_core.train import load_data_spec
+    from hybrid_core.data.specs import load_data_spec
+    from hybrid_core.models.loading import load_model, passage_prompt, query_prompt
+    from hybrid_core.training.samplers import build_pairs
 
     model = load_model(args.model)
     model.max_seq_length = args.seq
@@ -127,7 +127,7 @@ def baseline(args, out_dir: str) -> list[float]:
 def peak_rss_child(args) -> None:
     """Subprocess body: a few steps of our trainer at one setting, then print peak RSS (MB) as JSON."""
     with tempfile.TemporaryDirectory() as runs:
-        from hybrid_core.train import read_log, train
+        from hybrid_core.training.trainer import read_log, train
 
         cfg = _config(args, args.batch_size, args.mini_batch_size or None, args.steps)
         run = train(cfg, "rss", runs_dir=runs, data_dir=args.data_dir, progress=False, log=lambda *a: None)
@@ -162,7 +162,7 @@ def main() -> None:
         peak_rss_child(args)
         return
 
-    from hybrid_core.models import DEFAULT_MODEL
+    from hybrid_core.models.loading import DEFAULT_MODEL
 
     print(
         f"model {args.model or DEFAULT_MODEL}, data {args.data}, batch {args.batch_size}, seq {args.seq}, "

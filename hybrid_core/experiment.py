@@ -22,10 +22,11 @@ from pathlib import Path
 import pandas as pd
 
 from hybrid_core import paths
+from hybrid_core.data.specs import load_data_spec
 from hybrid_core.errors import HybridIRError
 from hybrid_core.io_utils import atomic_path, read_json, write_json
 from hybrid_core.runs import RunStore, now_iso, validate_name
-from hybrid_core.train import TrainConfig, config_diff, load_data_spec, train, validate_config
+from hybrid_core.training.trainer import TrainConfig, config_diff, train, validate_config
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 
@@ -97,11 +98,13 @@ def eval_sets(cfg: ExperimentConfig, data_dir=None) -> list:
     out = []
     for spec in cfg.eval_data:
         ds = load_data_spec(
-            spec, data_dir=data_dir, test_fraction=cfg.train.split_test_fraction, split_seed=cfg.train.split_seed
+            spec,
+            data_dir=data_dir,
+            test_fraction=cfg.train.split_test_fraction,
+            split_seed=cfg.train.split_seed,
+            max_questions=cfg.eval_max_questions or None,
+            sample_seed=cfg.eval_seed,
         )
-        if cfg.eval_max_questions:
-            n = cfg.eval_max_questions
-            ds = ds.subset(max_questions=n, seed=cfg.eval_seed, name=f"{ds.name}-q{n}-s{cfg.eval_seed}")
         out.append(ds)
     return out
 
@@ -171,8 +174,8 @@ def run_experiment(
 
     Returns the table and the experiment folder (default ``<cache>/experiments/<name>``).
     """
-    from hybrid_core.models import DEFAULT_MODEL
-    from hybrid_core.pipeline import evaluate_model_as_run, evaluate_run
+    from hybrid_core.evaluation.run_eval import evaluate_model_as_run, evaluate_run
+    from hybrid_core.models.loading import DEFAULT_MODEL
 
     store = RunStore(runs_dir)
     folder = Path(out_dir) if out_dir else paths.cache_dir() / "experiments" / cfg.name

@@ -51,9 +51,13 @@ def data_status(data_dir: str | None = None) -> pd.DataFrame:
 def model_status() -> dict:
     """The default model's name, whether its converted folder exists, and a one-line detail."""
     try:
-        from hybrid_core.models import DEFAULT_MODEL, default_model_path
+        from hybrid_core.models.loading import DEFAULT_MODEL, default_model_path
     except ImportError:
-        return {"name": "multilingual-e5-small", "ready": False, "detail": "hybrid_core.models is not installed"}
+        return {
+            "name": "multilingual-e5-small",
+            "ready": False,
+            "detail": "hybrid_core.models is not installed",
+        }
     try:
         path = default_model_path()
     except Exception as exc:  # a status line must not break the page

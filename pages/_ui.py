@@ -141,7 +141,7 @@ def _cached_call(module: str, name: str, root: str, mtimes: tuple, args: tuple, 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def model_for(model_ref: str):
     """Load a sentence-transformers model once per process; returns (model, fingerprint)."""
-    from hybrid_core.models import load_model, model_fingerprint, resolve_model
+    from hybrid_core.models.loading import load_model, model_fingerprint, resolve_model
 
     ref = resolve_model(model_ref)
     return load_model(ref), model_fingerprint(ref)
@@ -179,7 +179,7 @@ def slug(text: str) -> str:
 
 def figure_downloads(fig: go.Figure, stem: str, key: str) -> None:
     """PNG / SVG download buttons; the image is rendered (Kaleido) only when a button is clicked."""
-    from hybrid_core.figure_export import figure_bytes
+    from hybrid_core.analysis.figure_export import figure_bytes
 
     cols = st.columns([1, 1, 6])
     for col, fmt in zip(cols, ("png", "svg"), strict=False):
@@ -204,7 +204,7 @@ def _figure_bytes_safe(fig: go.Figure, fmt: str, render: Callable) -> bytes:
 
 def table_downloads(table: pd.DataFrame, stem: str, key: str, caption: str = "") -> None:
     """CSV / LaTeX download buttons for a table."""
-    from hybrid_core.figure_export import table_text
+    from hybrid_core.analysis.figure_export import table_text
 
     cols = st.columns([1, 1, 6])
     cols[0].download_button(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hybrid_core import ablations, figures, stats
+from hybrid_core.analysis import ablations, figures, stats
 from pages import _ui
 
 _ui.ensure_app_navigation()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hybrid_core import bias, figures
+from hybrid_core.analysis import bias, figures
 from pages import _ui
 
 _ui.ensure_app_navigation()

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from hybrid_core import bias, compare, figures, pairs, search, uploads
+from hybrid_core.analysis import bias, compare, figures, language_pairs
+from hybrid_core.data import uploads
 from hybrid_core.errors import HybridIRError
+from hybrid_core.evaluation import search
 from hybrid_core.status import dataset_choices, load_named
 from pages import _ui
 
@@ -94,7 +96,7 @@ with _ui.guard("the custom-query page"):
         if st.button(
             "Evaluate", type="primary", key=f"{K}_evaluate", disabled=not chosen, icon=":material/play_arrow:"
         ):
-            from hybrid_core.pipeline import evaluate_run
+            from hybrid_core.evaluation.run_eval import evaluate_run
 
             bar = st.progress(0.0, text="starting…")
             for i, run in enumerate(chosen):
@@ -119,7 +121,7 @@ with _ui.guard("the custom-query page"):
                 with _ui.guard("the language-pair heatmap"):
                     st.plotly_chart(
                         figures.pair_heatmap(
-                            pairs.pair_matrix(first, "map"), "map", title=f"{names[0]}: mAP per language pair"
+                            language_pairs.pair_matrix(first, "map"), "map", title=f"{names[0]}: mAP per language pair"
                         ),
                         key=f"{K}_heatmap",
                     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from hybrid_core import figures, projection
+from hybrid_core.analysis import figures, projection
 from hybrid_core.status import dataset_choices, load_named
 from pages import _ui
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hybrid_core import figures, pairs
+from hybrid_core.analysis import figures, language_pairs
 from pages import _ui
 
 _ui.ensure_app_navigation()
@@ -27,16 +27,16 @@ with _ui.guard("the language-pair view"):
     _ui.error_cards(errors)
     if run_a not in summaries:
         st.stop()
-    metric = c4.selectbox("Metric", pairs.available_metrics(summaries[run_a]), key=f"{K}_metric")
+    metric = c4.selectbox("Metric", language_pairs.available_metrics(summaries[run_a]), key=f"{K}_metric")
     show_values = st.toggle("Print values in cells", value=True, key=f"{K}_values")
 
-    matrix = pairs.pair_matrix(summaries[run_a], metric)
+    matrix = language_pairs.pair_matrix(summaries[run_a], metric)
     fig = figures.pair_heatmap(
         matrix,
         metric,
         title=f"{run_a}: {metric}, query language × passage language",
         show_values=show_values,
-        counts=pairs.pair_matrix(summaries[run_a], "n_queries"),
+        counts=language_pairs.pair_matrix(summaries[run_a], "n_queries"),
     )
     st.plotly_chart(fig, key=f"{K}_heatmap")
     st.caption(
@@ -47,8 +47,8 @@ with _ui.guard("the language-pair view"):
     _ui.figure_downloads(fig, f"pairs-{run_a}-{dataset}-{metric}", f"{K}_fig_a")
 
     if run_b and run_b in summaries:
-        diff = pairs.pair_difference(summaries[run_a], summaries[run_b], metric)
-        matrix_b = pairs.pair_matrix(summaries[run_b], metric)
+        diff = language_pairs.pair_difference(summaries[run_a], summaries[run_b], metric)
+        matrix_b = language_pairs.pair_matrix(summaries[run_b], metric)
         dfig = figures.diff_heatmap(diff, matrix, matrix_b, run_a, run_b, metric, show_values=show_values)
         st.plotly_chart(dfig, key=f"{K}_diff")
         st.caption(
@@ -58,7 +58,7 @@ with _ui.guard("the language-pair view"):
         _ui.figure_downloads(dfig, f"pairs-diff-{run_a}-{run_b}-{dataset}-{metric}", f"{K}_fig_diff")
 
     st.subheader("Per language")
-    per = pairs.per_language(summaries[run_a], metric)
+    per = language_pairs.per_language(summaries[run_a], metric)
     bars = figures.language_bars(per, metric, title=f"{run_a}: {metric} per language")
     st.plotly_chart(bars, key=f"{K}_bars")
     st.caption(

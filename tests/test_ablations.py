@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hybrid_core import ablations
-from hybrid_core.evaluate import score_all, summarize
+from hybrid_core.analysis import ablations
+from hybrid_core.evaluation.evaluate import score_all, summarize
 from hybrid_core.runs import RunStore
 from tests.conftest import make_toy
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hybrid_core import compare
-from hybrid_core.evaluate import score_all, summarize
+from hybrid_core.analysis import compare
+from hybrid_core.evaluation.evaluate import score_all, summarize
 from hybrid_core.runs import RunStore
 from tests.conftest import make_toy
 
@@ -98,10 +98,11 @@ def test_kinds_match_evaluate_without_importing_torch() -> None:
     import subprocess
     import sys
 
-    from hybrid_core.evaluate import KINDS
+    from hybrid_core.evaluation.settings import KINDS
 
     assert compare.KINDS == KINDS
-    code = "import sys, hybrid_core.compare, hybrid_core.ablations, hybrid_core.figures; print('torch' in sys.modules)"
+    modules = "hybrid_core.analysis.compare, hybrid_core.analysis.ablations, hybrid_core.analysis.figures"
+    code = f"import sys, {modules}; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

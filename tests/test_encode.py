@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hybrid_core.encode import encode
+from hybrid_core.models.encode import encode
 
 
 class CountingModel:

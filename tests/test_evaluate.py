@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score
 
-from hybrid_core.evaluate import Setting, score_all, settings_for, summarize
-from hybrid_core.scoring import relevant_ranks, score_matrix
+from hybrid_core.evaluation.evaluate import score_all, summarize
+from hybrid_core.evaluation.scoring import relevant_ranks, score_matrix
+from hybrid_core.evaluation.settings import Setting, settings_for
 
 
 def test_settings_counts(toy):

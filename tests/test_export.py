@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from hybrid_core.errors import HybridIRError
-from hybrid_core.evaluate import Setting, score_all
-from hybrid_core.export import parse_setting, summary_table, write_table, write_trec
+from hybrid_core.evaluation.evaluate import score_all
+from hybrid_core.evaluation.export import summary_table, write_table, write_trec
+from hybrid_core.evaluation.settings import Setting, parse_setting
 
 
 def _read_run(path):
@@ -51,7 +52,7 @@ def test_ranks_are_one_based_and_ties_broken_by_id(tmp_path, toy):
 
 def test_tables_and_bad_setting(tmp_path, toy):
     ds, q, c = toy
-    from hybrid_core.evaluate import summarize
+    from hybrid_core.evaluation.evaluate import summarize
 
     summary = summarize(score_all(ds, q, c), ds)
     table = summary_table(summary)

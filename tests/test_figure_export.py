@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from hybrid_core import figure_export
+from hybrid_core.analysis import figure_export
 from hybrid_core.errors import HybridIRError
 
 

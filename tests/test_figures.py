@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hybrid_core import bias, compare, figures, pairs
-from hybrid_core.evaluate import score_all, summarize
+from hybrid_core.analysis import bias, compare, figures, language_pairs
+from hybrid_core.evaluation.evaluate import score_all, summarize
 from tests.conftest import make_toy
 
 
@@ -21,13 +21,13 @@ def toy_results():
 
 def test_pair_matrix_values_and_difference(toy_results) -> None:
     _, pq, s, _, s_b = toy_results
-    m = pairs.pair_matrix(s, "map")
+    m = language_pairs.pair_matrix(s, "map")
     assert list(m.index) == ["de", "en", "fr"] == list(m.columns)
     assert m.loc["en", "de"] == pytest.approx(s["settings"]["en->de"]["map"])
     assert m.loc["fr", "fr"] == pytest.approx(pq[pq["setting"] == "fr->fr"]["map"].mean())
-    d = pairs.pair_difference(s, s_b, "map")
+    d = language_pairs.pair_difference(s, s_b, "map")
     assert d.loc["de", "en"] == pytest.approx(s["settings"]["de->en"]["map"] - s_b["settings"]["de->en"]["map"])
-    per = pairs.per_language(s, "map")
+    per = language_pairs.per_language(s, "map")
     assert per.loc["de", "mono"] == pytest.approx(m.loc["de", "de"])
     assert per.loc["de", "cross (as query)"] == pytest.approx((m.loc["de", "en"] + m.loc["de", "fr"]) / 2)
     assert per.loc["de", "cross (as passage)"] == pytest.approx((m.loc["en", "de"] + m.loc["fr", "de"]) / 2)
@@ -36,17 +36,17 @@ def test_pair_matrix_values_and_difference(toy_results) -> None:
 
 def test_heatmaps(toy_results) -> None:
     _, _, s, _, s_b = toy_results
-    m = pairs.pair_matrix(s, "map")
+    m = language_pairs.pair_matrix(s, "map")
     fig = figures.pair_heatmap(m, "map")
     assert fig.data[0].customdata is None and "queries" not in fig.data[0].hovertemplate
-    n = pairs.pair_matrix(s, "n_queries")
+    n = language_pairs.pair_matrix(s, "n_queries")
     with_n = figures.pair_heatmap(m, "map", counts=n).data[0]
     np.testing.assert_array_equal(np.array(with_n.customdata, dtype=float), n.to_numpy(dtype=float))
     assert "queries" in with_n.hovertemplate
     assert len(fig.data) == 1 and fig.data[0].type == "heatmap"
     np.testing.assert_allclose(np.array(fig.data[0].z, dtype=float), m.to_numpy())
-    mb = pairs.pair_matrix(s_b, "map")
-    diff = pairs.pair_difference(s, s_b, "map")
+    mb = language_pairs.pair_matrix(s_b, "map")
+    diff = language_pairs.pair_difference(s, s_b, "map")
     fig = figures.diff_heatmap(diff, m, mb, "a", "b", "map")
     h = fig.data[0]
     assert h.zmid == 0 and h.zmin == -h.zmax == pytest.approx(-np.abs(diff.to_numpy()).max())

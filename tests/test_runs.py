@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from hybrid_core.errors import RunError
-from hybrid_core.evaluate import score_all, summarize
+from hybrid_core.evaluation.evaluate import score_all, summarize
 from hybrid_core.runs import RunStore, validate_name
 
 

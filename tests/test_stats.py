@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hybrid_core import stats
+from hybrid_core.analysis import stats
 
 
 def test_bootstrap_ci_constant_and_nan() -> None:

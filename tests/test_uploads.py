@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from hybrid_core import uploads
+from hybrid_core.data import uploads
 from hybrid_core.data.mock import tiny_parallel_dataset
 from hybrid_core.errors import DataError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hybrid_core import stats
+from hybrid_core.analysis import stats
 from tests.dashboard.helpers import app, figures, no_exceptions, summary
 
 

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from hybrid_core import uploads
+from hybrid_core.data import uploads
 from hybrid_core.runs import RunStore
 from tests.dashboard.helpers import app, no_exceptions
 

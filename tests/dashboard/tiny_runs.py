@@ -4,7 +4,7 @@ A tiny model is a 2-layer, hidden-32 BERT with a WordLevel tokenizer over the da
 pooling, normalisation and E5-style prompts, saved as a sentence-transformers folder. Different seeds
 give different (near-random, but same-language-favouring: shared words) retrievers, so comparisons,
 heatmaps and bias views have real numbers to show. Runs are produced by
-:func:`hybrid_core.pipeline.evaluate_model_as_run` / :func:`~hybrid_core.pipeline.evaluate_run`;
+:func:`hybrid_core.evaluation.run_eval.evaluate_model_as_run` / :func:`~hybrid_core.evaluation.run_eval.evaluate_run`;
 "sweep" runs carry a training-style config (sampler, alpha, seed) around a tiny model so the
 ablation grouping has something to find.
 """
@@ -51,7 +51,7 @@ def make_runs(
 
     Returns ``{"eval": [...], "sweep": [...], "broken": [...]}``.
     """
-    from hybrid_core.pipeline import evaluate_model_as_run, evaluate_run
+    from hybrid_core.evaluation.run_eval import evaluate_model_as_run, evaluate_run
 
     store = RunStore(runs_dir)
     texts = dataset_texts(ds)

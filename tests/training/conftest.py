@@ -94,9 +94,9 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 
 
 def run_cli(args: list[str], env: dict | None = None, timeout: float = 300, **kw) -> subprocess.CompletedProcess:
-    """``python -m hybrid_core.train_cli <args>`` in a subprocess (1 thread, repo on PYTHONPATH)."""
+    """``python -m hybrid_core <args>`` in a subprocess (1 thread, repo on PYTHONPATH)."""
     return subprocess.run(
-        [sys.executable, "-m", "hybrid_core.train_cli", *args],
+        [sys.executable, "-m", "hybrid_core", *args],
         cwd=REPO,
         env=subprocess_env(env),
         capture_output=True,

@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import load_file
 
 from hybrid_core.runs import RunStore
-from hybrid_core.train import read_log
+from hybrid_core.training.trainer import read_log
 
 from .conftest import REPO, build_tiny_model, run_cli, subprocess_env
 
@@ -54,7 +54,7 @@ def test_two_processes_agree_and_match_one_process(no_dropout_model, synthetic_d
             "--nproc_per_node",
             "2",
             "-m",
-            "hybrid_core.train_cli",
+            "hybrid_core",
             "train",
             "--name",
             "ddp",

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from hybrid_core.errors import HybridIRError
-from hybrid_core.losses import build_loss, info_nce
+from hybrid_core.training.losses import build_loss, info_nce
 
 QUERIES = [
     "query: de3 de6 de9 deq",

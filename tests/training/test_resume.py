@@ -13,7 +13,7 @@ import torch
 from safetensors.torch import load_file
 
 from hybrid_core.runs import RunStore
-from hybrid_core.train import read_log
+from hybrid_core.training.trainer import read_log
 
 from .conftest import REPO, run_cli, subprocess_env
 
@@ -45,7 +45,7 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tiny_model_dir, synthetic_
 
     # the same run, slowed down so it can be killed between checkpoints (after step 8, before step 16)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hybrid_core.train_cli", "train", "--run", "cut", *args],
+        [sys.executable, "-m", "hybrid_core", "train", "--run", "cut", *args],
         cwd=REPO,
         env=subprocess_env({"HYBRID_IR_STEP_DELAY": "0.3"}),
         stdout=subprocess.DEVNULL,

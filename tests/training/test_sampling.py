@@ -11,7 +11,7 @@ import pytest
 
 from hybrid_core.data.dataset import RetrievalDataset
 from hybrid_core.errors import DataError, HybridIRError
-from hybrid_core.sampling import HybridBatchSampler, SamplerError, build_pairs, parse_sampler
+from hybrid_core.training.samplers import HybridBatchSampler, SamplerError, build_pairs, parse_sampler
 
 N_BATCHES = 400
 

@@ -11,8 +11,8 @@ from safetensors.torch import load_file
 
 from hybrid_core.errors import DataError, HybridIRError, RunError
 from hybrid_core.runs import RunStore
-from hybrid_core.sampling import SamplerError
-from hybrid_core.train import TrainConfig, TrainConfigError, lr_at, read_log, train
+from hybrid_core.training.samplers import SamplerError
+from hybrid_core.training.trainer import TrainConfig, TrainConfigError, lr_at, read_log, train
 
 from .conftest import build_tiny_model
 
@@ -66,7 +66,7 @@ def test_train_writes_a_complete_run(cfg, synthetic_ds):
 
     assert SentenceTransformer(str(run.path / "model"), device="cpu").max_seq_length == 128
     # and evaluation loads it from run.json's model
-    from hybrid_core.pipeline import evaluate_run
+    from hybrid_core.evaluation.run_eval import evaluate_run
 
     summaries = evaluate_run(run, [synthetic_ds], log=lambda *a: None)
     assert 0 <= summaries["synth"]["macro"]["multi"]["map"] <= 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hybrid_core.train_cli import main
+from hybrid_core.cli import main
 
 
 def test_registered_in_the_main_cli():

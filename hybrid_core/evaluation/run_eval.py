@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from hybrid_core.data.dataset import RetrievalDataset
-from hybrid_core.evaluate import KINDS, Evaluation, evaluate_model
+from hybrid_core.errors import HybridIRError
+from hybrid_core.evaluation.evaluate import Evaluation, evaluate_model
+from hybrid_core.evaluation.settings import KINDS
 from hybrid_core.runs import Run, RunStore, now_iso
 
 
@@ -26,7 +29,7 @@ def evaluate_run(
     ``force``). The model (``run.json``'s ``model``: a path, hub name or the default alias) loads
     at most once, and only if something needs encoding. Returns ``{dataset name: summary}``.
     """
-    from hybrid_core.models import load_model, model_fingerprint, resolve_model
+    from hybrid_core.models.loading import load_model, model_fingerprint, resolve_model
 
     info = run.info
     model_ref = resolve_model(info["model"])
@@ -67,7 +70,7 @@ def evaluate_model_as_run(
     **kwargs,
 ) -> tuple[Run, dict[str, dict]]:
     """Create (or reuse) an ``evaluate`` run for a model and evaluate it on ``datasets``."""
-    from hybrid_core.models import DEFAULT_MODEL, model_fingerprint, resolve_model
+    from hybrid_core.models.loading import DEFAULT_MODEL, model_fingerprint, resolve_model
 
     store = store or RunStore()
     model_name = model_name_or_path or DEFAULT_MODEL
@@ -94,3 +97,47 @@ def _default_run_name(model: str) -> str:
 
     stem = model.rstrip("/").split("/")[-1]
     return "eval-" + (re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or "model")
+
+
+def export_run(
+    run_name: str,
+    datasets: Sequence[RetrievalDataset],
+    *,
+    fmt: str = "trec",
+    setting: str = "all",
+    depth: int | None = 100,
+    out: Path = Path("exports"),
+    runs_dir: str | None = None,
+) -> list[Path]:
+    """Write a run's results: TREC run + qrels per setting (``fmt="trec"``), or summary tables (csv / latex).
+
+    Tables come from the stored summaries; TREC files need rankings, so they re-encode through the
+    embedding cache with the run's model (a warm cache makes that a read).
+    """
+    from hybrid_core.evaluation.evaluate import embed_dataset
+    from hybrid_core.evaluation.export import settings_table, summary_table, write_table, write_trec
+    from hybrid_core.evaluation.settings import parse_setting, settings_for
+    from hybrid_core.models.loading import load_model, model_fingerprint, resolve_model
+
+    if fmt not in ("trec", "csv", "latex"):
+        raise HybridIRError(f"unknown export format {fmt!r}; use trec, csv or latex")
+    if depth is not None and (not isinstance(depth, int) or depth < 1):
+        raise HybridIRError(f"depth must be a positive integer or None (full pool), got {depth!r}")
+    run = RunStore(runs_dir).get(run_name)
+    written: list[Path] = []
+    if fmt != "trec":
+        ext = ".csv" if fmt == "csv" else ".tex"
+        for ds in datasets:
+            summary = run.summary(ds.name)
+            for label, table in (("summary", summary_table(summary)), ("settings", settings_table(summary))):
+                path = out / f"{run.name}-{ds.name}-{label}{ext}"
+                written.append(write_table(table, path, caption=f"{run.name} on {ds.name}"))
+        return written
+    chosen = {ds.name: settings_for(ds) if setting == "all" else [parse_setting(setting, ds)] for ds in datasets}
+    model_ref = resolve_model(run.info["model"])
+    model = load_model(model_ref)
+    for ds in datasets:
+        q, c = embed_dataset(model, ds, model_fingerprint(model_ref), progress=True)
+        for s in chosen[ds.name]:
+            written.extend(write_trec(ds, s, q, c, out / ds.name, depth=depth, tag=run.name))
+    return written

@@ -2,7 +2,7 @@
 
 Kaleido 1.x drives a Chromium it finds on ``PATH`` or through ``$BROWSER_PATH``; on Debian that is
 ``/usr/bin/chromium`` (``apt-get install chromium``), set here when the variable is unset. Tables use
-the same formatting as :func:`hybrid_core.export.write_table` (3 decimals, ``--`` for missing).
+the same formatting as :func:`hybrid_core.evaluation.export.write_table` (3 decimals, ``--`` for missing).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Free-text search over a data set's candidate pool: FAISS ``IndexFlatIP`` over cached embeddings.
 
 Embeddings are L2-normalised, so inner product is cosine similarity and exact search equals the
-evaluation's scoring. Candidate embeddings come through :func:`hybrid_core.encode.encode`, so a corpus
+evaluation's scoring. Candidate embeddings come through :func:`hybrid_core.models.encode.encode`, so a corpus
 a run was evaluated on is never re-encoded.
 """
 
@@ -41,8 +41,8 @@ def build_index(embeddings: np.ndarray, corpus: pd.DataFrame) -> CorpusIndex:
 
 def corpus_index(model, dataset: RetrievalDataset, model_fingerprint: str | None) -> CorpusIndex:
     """Encode (cached) the data set's candidates with the passage prompt and index them."""
-    from hybrid_core.encode import encode
-    from hybrid_core.models import passage_prompt
+    from hybrid_core.models.encode import encode
+    from hybrid_core.models.loading import passage_prompt
 
     emb = encode(model, dataset.corpus["text"].tolist(), passage_prompt(model), model_fingerprint=model_fingerprint)
     return build_index(emb, dataset.corpus)
@@ -68,8 +68,8 @@ def search_vector(
 
 def search(model, ci: CorpusIndex, text: str, k: int = 10, languages: list[str] | None = None) -> pd.DataFrame:
     """Encode ``text`` with the model's query prompt and return the top ``k`` hits across languages."""
-    from hybrid_core.encode import encode
-    from hybrid_core.models import query_prompt
+    from hybrid_core.models.encode import encode
+    from hybrid_core.models.loading import query_prompt
 
     text = (text or "").strip()
     if not text:

@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 
 from hybrid_core.errors import HybridIRError
-
-MULTI = "multi"
+from hybrid_core.evaluation.settings import MULTI
 
 
 def _settings(summary: dict) -> pd.DataFrame:
@@ -27,7 +26,7 @@ def _settings(summary: dict) -> pd.DataFrame:
 
 def available_metrics(summary: dict) -> list[str]:
     """Metrics present in every setting of a summary (registry spelling)."""
-    from hybrid_core.metrics import METRICS
+    from hybrid_core.evaluation.metrics import METRICS
 
     frame = _settings(summary)
     return [m for m in METRICS if m in frame.columns]

@@ -1,9 +1,9 @@
 """Plotly figure builders: pure functions from core tables to ``go.Figure``.
 
 The dashboard shows these figures and the CLI / a notebook can export the same ones
-(:mod:`hybrid_core.figure_export`). No Streamlit here; no data logic either: inputs are the tables
-built by :mod:`hybrid_core.compare`, :mod:`hybrid_core.pairs`, :mod:`hybrid_core.bias`,
-:mod:`hybrid_core.projection` and :mod:`hybrid_core.ablations`.
+(:mod:`hybrid_core.analysis.figure_export`). No Streamlit here; no data logic either: inputs are the tables
+built by the other modules of :mod:`hybrid_core.analysis` (compare, language_pairs, bias, projection,
+ablations).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from hybrid_core.metrics import HIGHER_IS_BETTER
+from hybrid_core.evaluation.metrics import HIGHER_IS_BETTER
 
 TEMPLATE = "plotly_white"
 PALETTE = qualitative.Plotly

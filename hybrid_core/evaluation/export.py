@@ -15,21 +15,10 @@ import pandas as pd
 
 from hybrid_core.data.dataset import RetrievalDataset
 from hybrid_core.errors import HybridIRError
-from hybrid_core.evaluate import KINDS, MULTI, Setting, settings_for
+from hybrid_core.evaluation.metrics import METRICS
+from hybrid_core.evaluation.scoring import score_matrix
+from hybrid_core.evaluation.settings import KINDS, MULTI, Setting
 from hybrid_core.io_utils import atomic_path
-from hybrid_core.metrics import METRICS
-from hybrid_core.scoring import score_matrix
-
-
-def parse_setting(name: str, dataset: RetrievalDataset) -> Setting:
-    """``"en->de"`` / ``"en->multi"`` -> Setting, validated against the data set."""
-    if "->" not in name:
-        raise HybridIRError(f"setting {name!r} should look like 'en->de' or 'en->multi'")
-    x, y = name.split("->", 1)
-    valid = {s.name for s in settings_for(dataset)}
-    if name not in valid:
-        raise HybridIRError(f"setting {name!r} is not available for {dataset.name}; e.g. {sorted(valid)[:5]}")
-    return Setting(x, y)
 
 
 def write_trec(
@@ -83,7 +72,7 @@ def settings_table(summary: dict) -> pd.DataFrame:
 
 def write_table(table: pd.DataFrame, path: Path, caption: str = "") -> Path:
     """CSV or LaTeX (by suffix ``.csv`` / ``.tex``), written atomically; same text the dashboard exports."""
-    from hybrid_core.figure_export import table_text
+    from hybrid_core.analysis.figure_export import table_text
 
     if path.suffix not in (".csv", ".tex"):
         raise HybridIRError(f"unknown table format {path.suffix!r} for {path}; use .csv or .tex")

@@ -3,7 +3,7 @@
 Numbers are recomputed from the per-query Parquet files exactly as the summaries compute them
 (mean over queries within a setting, then over the settings of a kind), so a table's value equals
 ``summary["macro"][kind][metric]``. CIs resample whole questions; the test is the paired randomisation
-(sign-flip) test over questions from :mod:`hybrid_core.stats`, with Holm-adjusted p-values per run.
+(sign-flip) test over questions from :mod:`hybrid_core.analysis.stats`, with Holm-adjusted p-values per run.
 The paper's published numbers are available as a separate, labelled table (:func:`paper_table`).
 """
 
@@ -18,15 +18,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hybrid_core import paths, stats
+from hybrid_core import paths
+from hybrid_core.analysis import stats
 from hybrid_core.errors import HybridIRError
+from hybrid_core.evaluation.metrics import HIGHER_IS_BETTER, METRICS
+from hybrid_core.evaluation.settings import KINDS
 from hybrid_core.io_utils import atomic_path, read_json, write_json
-from hybrid_core.metrics import HIGHER_IS_BETTER, METRICS
 from hybrid_core.runs import RunStore
 
-#: Setting kinds, as in :data:`hybrid_core.evaluate.KINDS` (not imported from there: it loads torch, and the
-#: dashboard's table pages must start fast).
-KINDS: tuple[str, ...] = ("mono", "cross", "multi")
 #: Every metric a comparison can show, in display order.
 ALL_METRICS: tuple[str, ...] = (*METRICS, "rank_distance")
 PAPER_SOURCE = "reported in arXiv 2408.10536 (Table 2), not re-run here"

@@ -73,8 +73,8 @@ def sample_points(
 
 def embed_points(model, points: pd.DataFrame, model_fingerprint: str | None) -> np.ndarray:
     """Embeddings of the sampled rows with the model's query / passage prompts, through the embedding cache."""
-    from hybrid_core.encode import encode
-    from hybrid_core.models import passage_prompt, query_prompt
+    from hybrid_core.models.encode import encode
+    from hybrid_core.models.loading import passage_prompt, query_prompt
 
     dim_of = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
     out = np.zeros((len(points), dim_of()), dtype=np.float32)

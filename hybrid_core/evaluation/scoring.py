@@ -2,7 +2,7 @@
 
 The plain way to score a query is to argsort its whole row (O(N log N)) and hand it to a metric.
 We only need the rank of each *relevant* candidate, which is a count: ``rank(d) = |{c : s_c >= s_d}|``
-(ties pessimistic, see :mod:`hybrid_core.metrics`). Counting is one vectorised comparison per
+(ties pessimistic, see :mod:`hybrid_core.evaluation.metrics`). Counting is one vectorised comparison per
 relevant candidate (numpy's SIMD ``count_nonzero``), cheaper than sorting the row — the benchmark
 ``benchmarks/bench_scoring.py`` checks it against argsort + sklearn to 1e-9.
 """
@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
-from hybrid_core.metrics import RelevantRanks
+from hybrid_core.evaluation.metrics import RelevantRanks
 
 
 def score_matrix(queries: np.ndarray, pool: np.ndarray) -> torch.Tensor:

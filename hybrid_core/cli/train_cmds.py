@@ -1,7 +1,6 @@
-"""CLI commands ``train``, ``experiment`` and ``runs``: parse arguments, call the core, print.
+"""``train``, ``experiment`` and ``runs``: parse arguments, call the core, print.
 
-``hybrid_core.cli`` registers them with :func:`add_train_parsers`; this module is also runnable on
-its own (``python -m hybrid_core.train_cli train ...``), which is what ``torchrun`` can launch too::
+``torchrun`` launches training like any other command::
 
     torchrun --nproc_per_node 2 -m hybrid_core train --name ddp-demo --sampler hybrid --steps 50
 
@@ -12,7 +11,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
+
+from hybrid_core.cli.common import add_runs_dir
 
 # (flag, TrainConfig field, type, help); every default is None so an omitted flag keeps the preset's value.
 _TRAIN_FLAGS: list[tuple[str, str, type, str]] = [
@@ -43,7 +43,7 @@ _TRAIN_FLAGS: list[tuple[str, str, type, str]] = [
 def _train_config(args):
     from hybrid_core.experiment import load_preset
     from hybrid_core.runs import RunStore
-    from hybrid_core.train import TrainConfig
+    from hybrid_core.training.trainer import TrainConfig
 
     base: dict = {}
     if args.resume and RunStore(args.runs_dir).exists(args.run):
@@ -63,7 +63,7 @@ def _train_config(args):
 
 
 def cmd_train(args) -> None:
-    from hybrid_core.train import train
+    from hybrid_core.training.trainer import train
 
     run = train(
         _train_config(args),
@@ -80,8 +80,8 @@ def cmd_train(args) -> None:
 
 
 def cmd_experiment(args) -> None:
-    from hybrid_core.encode import set_threads
     from hybrid_core.experiment import experiment_config, run_experiment
+    from hybrid_core.models.encode import set_threads
 
     set_threads()
     overrides = {k: v for k, v in (("steps", args.steps), ("model", args.model)) if v is not None}
@@ -108,8 +108,8 @@ def cmd_runs(args) -> None:
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
 
-def add_train_parsers(subparsers) -> None:
-    """Register ``train``, ``experiment`` and ``runs`` on an argparse sub-parser set (``args.func(args)``)."""
+def register(subparsers) -> None:
+    """Register ``train``, ``experiment`` and ``runs`` on the CLI's sub-parser set."""
     sp = subparsers.add_parser("train", help="fine-tune a model with X-X / X-X-mono / X-Y / hybrid batches")
     sp.add_argument(
         "--run",
@@ -131,7 +131,7 @@ def add_train_parsers(subparsers) -> None:
         sp.add_argument(flag, dest=field, action=argparse.BooleanOptionalAction, default=None, help=help_)
     sp.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda if available)")
     sp.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/ (default: $HYBRID_IR_DATA or ./data)")
-    sp.add_argument("--runs-dir", help="run store (default: $HYBRID_IR_RUNS or cache/runs)")
+    add_runs_dir(sp)
     sp.set_defaults(func=cmd_train)
 
     sp = subparsers.add_parser("experiment", help="train X-X-mono, X-Y and hybrid from one start; compare them")
@@ -142,23 +142,10 @@ def add_train_parsers(subparsers) -> None:
     sp.add_argument("--eval-max-questions", type=int, help="override the evaluation sample (0 = whole sets)")
     sp.add_argument("--out", help="experiment folder (default: cache/experiments/<name>)")
     sp.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/")
-    sp.add_argument("--runs-dir", help="run store (default: $HYBRID_IR_RUNS or cache/runs)")
+    add_runs_dir(sp)
     sp.set_defaults(func=cmd_experiment)
 
     sp = subparsers.add_parser("runs", help="list runs: kind, model, sampler, steps, headline mAPs")
     sp.add_argument("--kind", choices=["train", "evaluate"], help="only runs of this kind")
-    sp.add_argument("--runs-dir", help="run store (default: $HYBRID_IR_RUNS or cache/runs)")
+    add_runs_dir(sp)
     sp.set_defaults(func=cmd_runs)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Standalone entry (the same commands as ``python -m hybrid_core``); user errors exit 2."""
-    parser = argparse.ArgumentParser(prog="python -m hybrid_core.train_cli")
-    add_train_parsers(parser.add_subparsers(dest="command", required=True, metavar="<command>"))
-    from hybrid_core.cli import main as cli_main
-
-    return cli_main(argv, parser)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

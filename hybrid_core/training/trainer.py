@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from hybrid_core.data.specs import load_data_spec
 from hybrid_core.errors import HybridIRError, RunError
 from hybrid_core.io_utils import atomic_path, read_json, write_json
 from hybrid_core.runs import Run, RunStore, now_iso, validate_name
@@ -101,8 +102,8 @@ RESUME_SAFE_KEYS = frozenset({"log_every", "checkpoint_every", "keep_checkpoints
 
 def validate_config(cfg: TrainConfig) -> TrainConfig:
     """Raise a specific error for the first invalid option; returns ``cfg`` normalised."""
-    from hybrid_core.losses import check_temperature
-    from hybrid_core.sampling import check_alpha, parse_sampler
+    from hybrid_core.training.losses import check_temperature
+    from hybrid_core.training.samplers import check_alpha, parse_sampler
 
     sampler = parse_sampler(cfg.sampler).value
     check_alpha(cfg.alpha)
@@ -150,18 +151,6 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     if step < warmup:
         return cfg.lr * (step + 1) / warmup
     return cfg.lr * max(0.0, (cfg.steps - step) / max(1, cfg.steps - warmup))
-
-
-def load_data_spec(spec: str, *, data_dir=None, languages=None, test_fraction: float = 0.2, split_seed: int = 0):
-    """``"mlqa-r"`` / a path: the whole set; ``"mlqa-r:train"`` / ``"mlqa-r:test"``: its article-disjoint part."""
-    from hybrid_core.data import article_split, load_dataset
-
-    name, _, part = spec.rpartition(":") if spec.rsplit(":", 1)[-1] in ("train", "test") else (spec, "", "")
-    ds = load_dataset(name, data_dir=data_dir, languages=list(languages) if languages else None)
-    if part:
-        train, test = article_split(ds, test_fraction, split_seed)
-        ds = train if part == "train" else test
-    return ds
 
 
 # --------------------------------------------------------------------------- run folder helpers
@@ -401,9 +390,9 @@ def train(
     import torch
     from tqdm.auto import tqdm
 
-    from hybrid_core.losses import build_loss
-    from hybrid_core.models import DEFAULT_MODEL, load_model, passage_prompt, query_prompt
-    from hybrid_core.sampling import HybridBatchSampler, build_pairs
+    from hybrid_core.models.loading import DEFAULT_MODEL, load_model, passage_prompt, query_prompt
+    from hybrid_core.training.losses import build_loss
+    from hybrid_core.training.samplers import HybridBatchSampler, build_pairs
 
     cfg = validate_config(config)
     store = RunStore(runs_dir)
@@ -605,7 +594,7 @@ def _gather_floats(values: list[float], world: int) -> list[list[float]]:
 def _evaluate_during(run: Run, model, cfg: TrainConfig, step: int, rank: int, data_dir, log_file, log) -> None:
     """Rank 0 scores the current weights on a seeded question sample of ``eval_data`` (no embedding cache)."""
     if rank == 0:
-        from hybrid_core.evaluate import evaluate_model
+        from hybrid_core.evaluation.evaluate import evaluate_model
 
         ds = load_data_spec(
             cfg.eval_data, data_dir=data_dir, test_fraction=cfg.split_test_fraction, split_seed=cfg.split_seed

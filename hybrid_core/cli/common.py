@@ -1,0 +1,65 @@
+"""Options shared by several commands, and the one place that turns them into data sets."""
+
+from __future__ import annotations
+
+import argparse
+
+DEFAULT_SETS = ("xquad-r", "mlqa-r")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def add_runs_dir(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--runs-dir", help="run store (default: $HYBRID_IR_RUNS or cache/runs)")
+
+
+def add_data_options(sp: argparse.ArgumentParser) -> None:
+    """``--data``, ``--data-dir``, ``--languages``, ``--max-questions``, ``--seed``, ``--runs-dir``."""
+    sp.add_argument(
+        "--data",
+        nargs="+",
+        default=list(DEFAULT_SETS),
+        help="data specs: xquad-r, mlqa-r, mlqa-r:test (article-disjoint part), or a path "
+        "(LAReQA folder, BEIR folder, SQuAD .json)",
+    )
+    sp.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/ (default: $HYBRID_IR_DATA or ./data)")
+    sp.add_argument("--languages", nargs="+", help="keep only these ISO 639-1 languages")
+    sp.add_argument("--max-questions", type=positive_int, help="evaluate a seeded sample of this many question ids")
+    sp.add_argument("--seed", type=non_negative_int, default=0, help="seed for --max-questions (default 0)")
+    add_runs_dir(sp)
+
+
+def load_sets(args) -> list:
+    """The data sets named by ``--data`` (specs), restricted and sampled as the options say."""
+    from hybrid_core.data.specs import load_data_spec
+
+    return [
+        load_data_spec(
+            spec,
+            data_dir=args.data_dir,
+            languages=args.languages,
+            max_questions=args.max_questions,
+            sample_seed=args.seed,
+        )
+        for spec in args.data
+    ]
