@@ -6,11 +6,11 @@ import subprocess
 import sys
 
 import pytest
-import torch
 from safetensors.torch import load_file
 
 from hybrid_core.runs import RunStore
 from hybrid_core.training.trainer import read_log
+from tests.numerics import assert_same_training
 
 from .conftest import REPO, build_tiny_model, run_cli, subprocess_env
 
@@ -85,5 +85,4 @@ def test_two_processes_agree_and_match_one_process(no_dropout_model, synthetic_d
     assert single.returncode == 0, single.stderr[-2000:]
     a = load_file(str(store.path("ddp") / "model" / "model.safetensors"))
     b = load_file(str(store.path("single") / "model" / "model.safetensors"))
-    for k in a:
-        torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-6, msg=k)
+    assert_same_training(a, b, start=load_file(str(no_dropout_model / "model.safetensors")))

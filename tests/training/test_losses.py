@@ -9,6 +9,7 @@ import torch
 
 from hybrid_core.errors import HybridIRError
 from hybrid_core.training.losses import build_loss, info_nce
+from tests.numerics import assert_close_to_scale, grad_scale
 
 QUERIES = [
     "query: de3 de6 de9 deq",
@@ -53,7 +54,7 @@ def model(tiny_model_dir):
 
     m = SentenceTransformer(str(tiny_model_dir), device="cpu")
     m.eval()  # no dropout: the comparisons are exact up to float error
-    return m
+    return m.double()  # float64: the two paths' different summation orders stay ~1e-16 apart on every CPU
 
 
 def _features(model, with_negatives: bool):
@@ -92,14 +93,14 @@ def test_gradcache_same_loss_and_gradients(model, with_negatives, mini_batch_siz
     assert lc.item() == pytest.approx(lp.item(), rel=1e-5)
     assert gp.keys() == gc.keys() and len(gp) > 10
     for name in gp:
-        torch.testing.assert_close(gc[name], gp[name], rtol=1e-4, atol=1e-6, msg=name)
+        assert_close_to_scale(gc[name], gp[name], scale=grad_scale(gp), msg=name)
 
 
 def test_gradcache_replays_dropout(tiny_model_dir):
     """In train mode (dropout on) GradCache replays each chunk's RNG, so gradients still match."""
     from sentence_transformers import SentenceTransformer
 
-    m = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    m = SentenceTransformer(str(tiny_model_dir), device="cpu").double()
     m.train()
     torch.manual_seed(0)
     m.zero_grad()
@@ -110,7 +111,7 @@ def test_gradcache_replays_dropout(tiny_model_dir):
     build_loss(m, 0.05, mini_batch_size=len(QUERIES))(_features(m, False), None).backward()
     gc = _grads(m)
     for name in gp:
-        torch.testing.assert_close(gc[name], gp[name], rtol=1e-4, atol=1e-6, msg=name)
+        assert_close_to_scale(gc[name], gp[name], scale=grad_scale(gp), msg=name)
 
 
 def test_bad_temperature(model):
