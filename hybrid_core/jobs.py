@@ -10,7 +10,8 @@ Layout of ``<cache>/jobs/<id>/``::
 A small supervisor process (``python -m hybrid_core.jobs <job dir>``) starts the command in its own
 process group, waits, and writes ``rc``; so status survives the dashboard restarting, and several
 dashboard sessions (or a terminal) see the same jobs. Progress is read from the log: the last
-``tqdm``-style ``n/total`` or ``NN%`` it printed.
+whole-job ``[k/n]`` line it printed (:mod:`hybrid_core.progress`), else the last ``tqdm``-style
+``n/total`` or ``NN%``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 from hybrid_core import paths
 from hybrid_core.errors import HybridIRError
 from hybrid_core.io_utils import read_json, write_json
+from hybrid_core.progress import parse_progress_line
 
 _PROGRESS = re.compile(r"(\d+)%\|.*?(\d+)/(\d+)|(?<![\d.])(\d+)\s*/\s*(\d+)(?![\d.])|(\d{1,3})%")
 _ACTIVE: dict[str, subprocess.Popen] = {}  # supervisors started by this process (reaped on status)
@@ -70,6 +72,62 @@ def train_args(run: str, sampler: str = "hybrid", alpha: float = 0.5, steps: int
             continue
         args += [f"--{key.replace('_', '-')}", str(value)]
     return args
+
+
+def train_job(
+    run: str,
+    *,
+    sampler: str = "hybrid",
+    alpha: float = 0.5,
+    steps: int = 100,
+    batch_size: int = 16,
+    train_data: str = "mlqa-r",
+    split: str = "auto",
+    seed: int = 0,
+    model: str | None = None,
+    eval_data: str | None = None,
+    eval_max_questions: int = 50,
+) -> tuple[list[str], str]:
+    """The ``train`` arguments and a label for a training job, checked by the core before anything starts.
+
+    ``split="auto"`` trains on the article-disjoint train part whenever ``eval_data`` names a
+    ``:test`` part; a leaking combination (all of a set + its ``:test`` part) raises TrainConfigError.
+    ``eval_max_questions`` 0 evaluates the whole set.
+    """
+    from hybrid_core.training.trainer import TrainConfig, default_train_split, validate_config
+
+    if not run:
+        raise HybridIRError("give the run a name")
+    split = default_train_split(eval_data) if split == "auto" else split
+    validate_config(
+        TrainConfig(
+            model=model,
+            train_data=train_data,
+            train_split=split,
+            sampler=sampler,
+            alpha=alpha,
+            steps=steps,
+            batch_size=batch_size,
+            seed=seed,
+            eval_data=eval_data,
+            eval_max_questions=eval_max_questions or None,
+        )
+    )
+    args = train_args(
+        run,
+        sampler,
+        alpha,
+        steps,
+        batch_size=batch_size,
+        data=train_data,
+        split=split,
+        seed=seed,
+        model=model,
+        eval_data=eval_data,
+        eval_max_questions=eval_max_questions if eval_data else None,
+    )
+    part = "train part" if split == "train" else "all"
+    return args, f"train {run} ({sampler}{f' α={alpha:g}' if sampler == 'hybrid' else ''}, {part} of {train_data})"
 
 
 def experiment_args(preset: str = "quick", name: str | None = None, steps: int | None = None) -> list[str]:
@@ -204,7 +262,15 @@ def tail(job_id: str, n: int = 40, root: str | Path | None = None) -> list[str]:
 
 
 def parse_progress(lines: list[str]) -> float | None:
-    """Fraction done from the last line that shows ``n/total`` or ``NN%`` (tqdm bars, ``step 3/10``)."""
+    """Fraction of the whole job done.
+
+    The last whole-job line ``[k/n] ...`` (:mod:`hybrid_core.progress`: training steps, evaluation
+    stages) wins; commands that print none fall back to the last ``n/total`` or ``NN%`` shown (a tqdm bar).
+    """
+    for line in reversed(lines):
+        whole = parse_progress_line(line)
+        if whole is not None:
+            return whole
     for line in reversed(lines):
         for m in reversed(list(_PROGRESS.finditer(line))):
             if m.group(2):

@@ -39,9 +39,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from hybrid_core.data.specs import load_data_spec
+from hybrid_core.data.specs import load_data_spec, parse_data_spec
 from hybrid_core.errors import HybridIRError, RunError
 from hybrid_core.io_utils import atomic_path, read_json, write_json
+from hybrid_core.progress import progress_line
 from hybrid_core.runs import Run, RunStore, now_iso, validate_name
 
 
@@ -130,7 +131,40 @@ def validate_config(cfg: TrainConfig) -> TrainConfig:
     need(cfg.keep_checkpoints >= 1, f"keep_checkpoints must be >= 1, got {cfg.keep_checkpoints}")
     need(cfg.log_every >= 1, f"log_every must be >= 1, got {cfg.log_every}")
     need(cfg.eval_every >= 0, f"eval_every must be >= 0, got {cfg.eval_every}")
+    if cfg.eval_data:
+        leak = leak_message(cfg.train_data, cfg.train_split, cfg.eval_data)
+        need(leak is None, leak or "")
     return dataclasses.replace(cfg, sampler=sampler, alpha=float(cfg.alpha))
+
+
+def _set_key(source: str) -> str:
+    """A data set name or path, normalised so that two spellings of one set compare equal."""
+    from hybrid_core.data import KNOWN_SETS
+
+    if source.lower() in KNOWN_SETS:
+        return source.lower()
+    return str(Path(source).expanduser().resolve())
+
+
+def leak_message(train_data: str, train_split: str, eval_data: str) -> str | None:
+    """Why training on ``train_data`` (``train_split``) and evaluating on ``eval_data`` leaks, or None.
+
+    ``<set>:test`` is the held-out articles of ``<set>``; training on all of ``<set>`` puts those
+    test questions in the training batches.
+    """
+    spec = parse_data_spec(eval_data)
+    if spec.part == "test" and train_split == "all" and _set_key(spec.source) == _set_key(train_data):
+        return (
+            f"evaluating on {eval_data!r} after training on all of {train_data!r} leaks its test questions into "
+            f"training; train on the article-disjoint part (train_split='train', --split train) or evaluate on "
+            "another set"
+        )
+    return None
+
+
+def default_train_split(eval_data: str | None) -> str:
+    """``train`` (article-disjoint) whenever the evaluation names a test part, else ``all``."""
+    return "train" if eval_data and parse_data_spec(eval_data).part == "test" else "all"
 
 
 def config_diff(old: dict, new: dict) -> dict[str, tuple[Any, Any]]:
@@ -408,6 +442,7 @@ def train(
             split_seed=cfg.split_seed,
         )
         pairs = build_pairs(dataset, languages=cfg.train_languages)
+        evaluation = eval_sets(cfg, data_dir)  # a bad --eval-data fails here, before any step
         sampler = HybridBatchSampler(
             pairs,
             cfg.sampler,
@@ -486,7 +521,8 @@ def train(
         def features(texts: list[str]) -> dict:
             return {k: (v.to(dev) if torch.is_tensor(v) else v) for k, v in model.preprocess(texts).items()}
 
-        # ---- the loop
+        # ---- the loop (progress lines count steps, then one unit per evaluation set)
+        total_units = cfg.steps + len(evaluation)
         model.train()
         bar = tqdm(total=cfg.steps, initial=start, desc=run.name, disable=not progress or rank != 0, unit="step")
         log_file = (run.path / "train_log.jsonl").open("a", encoding="utf-8") if rank == 0 else None
@@ -534,14 +570,19 @@ def train(
                 log_file.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 log_file.flush()
             bar.update(1)
-            if (step + 1) % cfg.log_every == 0:
+            if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
                 bar.set_postfix(loss=f"{float(loss_value):.4f}", mode=batch.language or batch.mode, lr=f"{lr:.2e}")
                 if rank == 0:
                     run.update_info(steps=step + 1)
+                    log(
+                        progress_line(
+                            step + 1, total_units, f"{run.name}: step {step + 1}, loss {float(loss_value):.4f}"
+                        )
+                    )
             if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.steps:
                 save_checkpoint(run, step + 1, model, opt, sampler, cfg, base_max_len, rank, world)
-            if cfg.eval_data and cfg.eval_every and (step + 1) % cfg.eval_every == 0 and step + 1 < cfg.steps:
-                _evaluate_during(run, model, cfg, step + 1, rank, data_dir, log_file, log)
+            if evaluation and cfg.eval_every and (step + 1) % cfg.eval_every == 0 and step + 1 < cfg.steps:
+                _evaluate_during(run, model, evaluation, step + 1, rank, base_max_len, log_file, log)
             if delay:
                 time.sleep(delay)
         bar.close()
@@ -558,8 +599,8 @@ def train(
             os.replace(tmp, target)
             if world > 1:
                 log_file.write(json.dumps({"step": cfg.steps, "event": "rank_weight_sums", "sums": sums}) + "\n")
-        if cfg.eval_data:
-            _evaluate_during(run, model, cfg, cfg.steps, rank, data_dir, log_file, log)
+        if evaluation:  # the final model, through the one evaluation path: results/<data>/ like any run
+            _evaluate_final(run, model, evaluation, cfg, rank, base_max_len, log_file, log)
         if rank == 0:
             log_file.close()
             run.update_info(
@@ -591,27 +632,88 @@ def _gather_floats(values: list[float], world: int) -> list[list[float]]:
     return [o.tolist() for o in out]
 
 
-def _evaluate_during(run: Run, model, cfg: TrainConfig, step: int, rank: int, data_dir, log_file, log) -> None:
-    """Rank 0 scores the current weights on a seeded question sample of ``eval_data`` (no embedding cache)."""
+# The seed of the evaluation's question sample: the same questions for every run, whatever its training
+# seed, so that runs compare question by question (as the experiment's ``eval_seed``).
+EVAL_SAMPLE_SEED = 0
+
+
+def eval_sets(cfg: TrainConfig, data_dir=None) -> list:
+    """The data set ``eval_data`` names, cut to the seeded ``eval_max_questions`` sample (``<set>-q<n>-s0``).
+
+    Loaded before training starts, so a bad spec fails before the first step.
+    """
+    if not cfg.eval_data:
+        return []
+    return [
+        load_data_spec(
+            cfg.eval_data,
+            data_dir=data_dir,
+            test_fraction=cfg.split_test_fraction,
+            split_seed=cfg.split_seed,
+            max_questions=cfg.eval_max_questions or None,
+            sample_seed=EVAL_SAMPLE_SEED,
+        )
+    ]
+
+
+class _EvalMode:
+    """The model as it is saved (eval mode, the base model's max length) for the time of an evaluation."""
+
+    def __init__(self, model, max_seq_length: int | None) -> None:
+        self.model, self.max_len = model, max_seq_length
+
+    def __enter__(self):
+        self.train_len = self.model.max_seq_length
+        self.model.max_seq_length = self.max_len
+        self.model.eval()
+        return self.model
+
+    def __exit__(self, *exc) -> None:
+        self.model.max_seq_length = self.train_len
+        self.model.train()
+
+
+def _eval_record(step: int, data: str, macro: dict) -> dict:
+    """One ``train_log.jsonl`` line of the evaluation curve: mAP per kind and the rank distance."""
+    return {
+        "step": step,
+        "event": "eval",
+        "data": data,
+        **{f"{k}_map": round(v["map"], 4) for k, v in macro.items()},
+        "rank_distance": round(macro.get("multi", {}).get("rank_distance", float("nan")), 2),
+    }
+
+
+def _evaluate_during(run: Run, model, datasets: list, step: int, rank: int, max_len, log_file, log) -> None:
+    """Rank 0 scores the current weights for the log's curve (the scorer of every evaluation; no cache, no files)."""
     if rank == 0:
         from hybrid_core.evaluation.evaluate import evaluate_model
 
-        ds = load_data_spec(
-            cfg.eval_data, data_dir=data_dir, test_fraction=cfg.split_test_fraction, split_seed=cfg.split_seed
-        )
-        if cfg.eval_max_questions:
-            ds = ds.subset(max_questions=cfg.eval_max_questions, seed=cfg.seed)
-        model.eval()
-        macro = evaluate_model(model, ds, fingerprint=None).summary["macro"]
-        model.train()
-        rec = {
-            "step": step,
-            "event": "eval",
-            "data": cfg.eval_data,
-            **{f"{k}_map": round(v["map"], 4) for k, v in macro.items()},
-            "rank_distance": round(macro.get("multi", {}).get("rank_distance", float("nan")), 2),
-        }
-        log_file.write(json.dumps(rec) + "\n")
-        log_file.flush()
-        log(f"{run.name} step {step}: " + ", ".join(f"{k} {v}" for k, v in rec.items() if k.endswith("map")))
+        for ds in datasets:
+            with _EvalMode(model, max_len):
+                macro = evaluate_model(model, ds, fingerprint=None).summary["macro"]
+            _log_eval(_eval_record(step, ds.name, macro), run, log_file, log)
     _barrier()
+
+
+def _evaluate_final(run: Run, model, datasets: list, cfg: TrainConfig, rank: int, max_len, log_file, log) -> None:
+    """Rank 0 evaluates the final model (still in memory) through THE evaluation path into ``results/<data>/``."""
+    if rank == 0:
+        from hybrid_core.evaluation.run_eval import evaluate_run
+
+        with _EvalMode(model, max_len):
+            summaries = evaluate_run(
+                run, datasets, model=model, force=True, stages=(cfg.steps, cfg.steps + len(datasets)), log=log
+            )
+        for name, summary in summaries.items():
+            _log_eval(_eval_record(cfg.steps, name, summary["macro"]), run, log_file, log)
+    _barrier()
+
+
+def _log_eval(rec: dict, run: Run, log_file, log) -> None:
+    log_file.write(json.dumps(rec) + "\n")
+    log_file.flush()
+    log(
+        f"{run.name} step {rec['step']} on {rec['data']}: "
+        + ", ".join(f"{k} {v}" for k, v in rec.items() if k.endswith("map"))
+    )

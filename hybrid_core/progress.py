@@ -1,0 +1,27 @@
+"""Whole-job progress lines: ``[k/n] what`` at the start of a log line.
+
+Long commands (training, evaluation) print one such line per stage or logged step, so a reader of
+their output (the dashboard's job list, :mod:`hybrid_core.jobs`) can show how far the whole job is,
+not how far the current ``tqdm`` bar is. A plain base module: the trainer and the evaluation write
+these lines, the job list reads them.
+"""
+
+from __future__ import annotations
+
+import re
+
+_LINE = re.compile(r"^\[(\d+)/(\d+)\]\s")
+
+
+def progress_line(done: int, total: int, text: str) -> str:
+    """``"[3/10] text"``: ``done`` of ``total`` units of the whole job finished."""
+    return f"[{done}/{total}] {text}"
+
+
+def parse_progress_line(line: str) -> float | None:
+    """The fraction a :func:`progress_line` says, or None for any other line."""
+    m = _LINE.match(line.strip())
+    if not m:
+        return None
+    done, total = int(m[1]), int(m[2])
+    return done / total if total > 0 and 0 <= done <= total else None
