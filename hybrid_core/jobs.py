@@ -33,6 +33,20 @@ from hybrid_core.errors import HybridIRError
 from hybrid_core.io_utils import read_json, write_json
 from hybrid_core.progress import parse_progress_line
 
+#: One-click evaluations of the default model offered when the run store is empty.
+EVALUATE_PRESETS: dict[str, dict] = {
+    "quick": {
+        "title": "Quick: 200 XQuAD-R questions × 11 languages (a few minutes)",
+        "label": "evaluate default model (quick)",
+        "args": ("evaluate", "--data", "xquad-r", "--max-questions", "200", "--seed", "0"),
+    },
+    "full": {
+        "title": "Full: XQuAD-R + MLQA-R (about 20 minutes on 2 CPU cores)",
+        "label": "evaluate default model (full)",
+        "args": ("evaluate", "--data", "xquad-r", "mlqa-r"),
+    },
+}
+
 _PROGRESS = re.compile(r"(\d+)%\|.*?(\d+)/(\d+)|(?<![\d.])(\d+)\s*/\s*(\d+)(?![\d.])|(\d{1,3})%")
 _ACTIVE: dict[str, subprocess.Popen] = {}  # supervisors started by this process (reaped on status)
 
@@ -61,6 +75,11 @@ def evaluate_args(
     args += ["--max-questions", str(max_questions)] if max_questions else []
     args += ["--languages", *languages] if languages else []
     return args
+
+
+def evaluate_runs_args(runs: list[str], data: list[str]) -> list[str]:
+    """``evaluate --runs ...``: existing runs, each with its own model, on the given data specs or folders."""
+    return ["evaluate", "--runs", *runs, "--data", *data]
 
 
 def train_args(run: str, sampler: str = "hybrid", alpha: float = 0.5, steps: int = 100, **options) -> list[str]:

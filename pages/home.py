@@ -5,7 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from hybrid_core import jobs
-from hybrid_core.status import EVALUATE_PRESETS, data_status, model_status, runs_overview
+from hybrid_core.analysis.overview import runs_overview
+from hybrid_core.data.available import data_status
+from hybrid_core.jobs import EVALUATE_PRESETS
+from hybrid_core.models.loading import model_status
 from pages import _ui
 
 _ui.ensure_app_navigation()

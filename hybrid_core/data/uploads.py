@@ -167,3 +167,78 @@ def _parse(kind: str, files: dict[str, bytes], root: Path, corpus, name: str, da
     else:
         raise DataError(f"{query_file}: a query set needs a corpus; choose a data set or upload a BEIR corpus.jsonl")
     return load_query_set(root / query_file, table, name=name)
+
+
+# --------------------------------------------------------------------------- saved uploads (for jobs)
+UPLOAD_MANIFEST = "upload.json"
+_GENERIC_STEMS = {"corpus", "queries", "qrels", "test", "dev", "train", "data", "set"}
+
+
+def suggest_name(file_names: Sequence[str]) -> str:
+    """A data set name from the uploaded file names: ``ro-en-questions.csv`` -> ``upload-ro-en-questions``.
+
+    BEIR's fixed names (corpus, queries, test ...) say nothing and are skipped; several files join their
+    stems (``de.json`` + ``en.json`` -> ``upload-de-en``). The ``upload-`` prefix keeps uploads apart from
+    the named sets (an upload called ``xquad-r.csv`` must not overwrite a run's ``xquad-r`` results).
+    """
+    stems = sorted({Path(n).stem.lower() for n in file_names} - _GENERIC_STEMS)
+    slug = re.sub(r"[^a-z0-9._-]+", "-", "-".join(stems)).strip("-.")[:60].strip("-.")
+    return f"upload-{slug or 'set'}"
+
+
+def uploads_dir(root: str | Path | None = None) -> Path:
+    """Where saved uploads live: ``<cache>/uploads`` unless given."""
+    from hybrid_core import paths
+
+    return Path(root) if root else paths.cache_dir() / "uploads"
+
+
+def save_upload(
+    files: Sequence[tuple[str, bytes]], corpus: str | None, name: str, root: str | Path | None = None
+) -> Path:
+    """Validate the upload, then keep its files under ``<uploads>/<name>/`` for a background job to load.
+
+    The folder holds the files as uploaded plus ``upload.json`` (name, corpus); :func:`load_dataset`
+    reads it back through :func:`load_saved_upload`. Validation runs first: nothing is written for a bad
+    upload. Written into a temporary folder renamed into place, so a folder is always complete.
+    """
+    import json
+    import os
+    import shutil
+
+    from hybrid_core.data.available import load_named
+
+    checked = check_files(files)
+    load_upload(
+        files, corpus=load_named(corpus) if corpus and detect_kind(list(checked)) == "queryset" else None, name=name
+    )
+    folder = uploads_dir(root) / name
+    tmp = folder.with_name(f".{name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "files").mkdir(parents=True)
+    for n, data in checked.items():
+        (tmp / "files" / n).write_bytes(data)
+    (tmp / UPLOAD_MANIFEST).write_text(json.dumps({"name": name, "corpus": corpus}), encoding="utf-8")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(tmp, folder)
+    return folder
+
+
+def load_saved_upload(folder: str | Path) -> RetrievalDataset:
+    """A folder written by :func:`save_upload`, parsed exactly as the upload was (notes are dropped)."""
+    import json
+
+    from hybrid_core.data.available import load_named
+
+    folder = Path(folder)
+    try:
+        meta = json.loads((folder / UPLOAD_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{folder / UPLOAD_MANIFEST}: unreadable ({exc})") from None
+    files = [(p.name, p.read_bytes()) for p in sorted((folder / "files").iterdir()) if p.is_file()]
+    corpus = meta.get("corpus")
+    needs_corpus = detect_kind([n for n, _ in files]) == "queryset" and not any(
+        n.lower() == "corpus.jsonl" for n, _ in files
+    )
+    ds, _ = load_upload(files, corpus=load_named(corpus) if needs_corpus and corpus else None, name=meta["name"])
+    return ds

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from hybrid_core import jobs
-from hybrid_core.status import EVALUATE_PRESETS
+from hybrid_core.jobs import EVALUATE_PRESETS
 from tests.dashboard.helpers import app, no_exceptions, summary
 
 
