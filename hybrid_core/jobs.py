@@ -342,6 +342,82 @@ def running(root: str | Path | None = None) -> list[JobStatus]:
     return [j for j in list_jobs(root) if j.state == "running"]
 
 
+def _option(argv: list[str], *flags: str) -> list[str]:
+    """The values after the first of ``flags`` in ``argv`` (up to the next ``--option``)."""
+    for i, a in enumerate(argv):
+        if a in flags:
+            out = []
+            for b in argv[i + 1 :]:
+                if b.startswith("--"):
+                    break
+                out.append(b)
+            return out
+    return []
+
+
+def job_runs(job: JobStatus) -> dict[str, str]:
+    """``{run name: what the job does to it}`` (``training`` / ``evaluating``) from the job's command line.
+
+    ``train --run R``; ``evaluate --run R`` (default ``eval-<model>``) or ``--runs A B``; ``experiment --name N``
+    (runs ``N-base`` and ``N-<arm>``, named by the preset's arms). Other commands touch no run.
+    """
+    from hybrid_core.evaluation.run_eval import _default_run_name
+    from hybrid_core.models.loading import DEFAULT_MODEL
+
+    argv = job.argv
+    try:
+        cmd = argv[argv.index("hybrid_core") + 1]
+    except (ValueError, IndexError):
+        return {}
+    if cmd == "train":
+        return {r: "training" for r in _option(argv, "--run", "--name")[:1]}
+    if cmd == "evaluate":
+        runs = _option(argv, "--runs") or _option(argv, "--run")[:1]
+        if not runs:
+            runs = [_default_run_name((_option(argv, "--model") or [DEFAULT_MODEL])[0])]
+        return dict.fromkeys(runs, "evaluating")
+    if cmd == "experiment":
+        from hybrid_core.experiment import experiment_config
+
+        try:
+            cfg = experiment_config(*(_option(argv, "--preset") or ["quick"])[:1], *_option(argv, "--name")[:1])
+        except HybridIRError:
+            return {}
+        return {f"{cfg.name}-base": "evaluating", **{f"{cfg.name}-{a.label}": "training" for a in cfg.arms}}
+    return {}
+
+
+def live_runs(root: str | Path | None = None) -> dict[str, str]:
+    """Runs a running job is working on: ``{run name: "training" | "evaluating"}``."""
+    out: dict[str, str] = {}
+    for job in running(root):
+        out.update(job_runs(job))
+    return out
+
+
+def outcome(job: JobStatus, runs_dir: str | Path | None = None) -> str:
+    """The job's state as a user should read it: a cancelled job whose runs all finished says so.
+
+    A cancel that arrives after the command wrote complete results (a trained run with status ``done``
+    and results, an evaluation with every result on disk) leaves those results in place and usable.
+    """
+    if job.state != "cancelled":
+        return job.state
+    from hybrid_core.runs import RunStore
+
+    store = RunStore(runs_dir)
+    touched = job_runs(job)
+    complete = bool(touched)
+    for name in touched:
+        try:
+            info = store.get(name).info
+            results = store.get(name).datasets()
+        except HybridIRError:
+            return job.state
+        complete &= bool(results) and info.get("status") in (None, "done")
+    return "cancelled after finishing (results complete)" if complete else job.state
+
+
 def _supervise(folder: Path) -> int:
     """Run the job's command, stream its output to log.txt, record the exit code."""
     info = json.loads((folder / "job.json").read_text(encoding="utf-8"))

@@ -191,6 +191,7 @@ class RunStore:
                     alpha=cfg.get("alpha") if cfg.get("sampler") == "hybrid" else None,  # α means nothing elsewhere
                     train_data=cfg.get("train_data"),
                     steps=info.get("steps", cfg.get("steps")),
+                    status=info.get("status"),  # training / evaluating while a job works on it (or was stopped)
                     created=info.get("created"),
                     datasets=", ".join(run.datasets()),
                 )

@@ -139,16 +139,19 @@ def _job_list() -> None:
         }
         for job in listed:
             started = dt.datetime.fromtimestamp(job.created).strftime("%Y-%m-%d %H:%M:%S")
+            state = jobs.outcome(job)  # "cancelled after finishing (results complete)" when the results are whole
             with st.expander(
-                f"{job.label} — {job.state} (started {started})", expanded=job.state == "running", icon=icons[job.state]
+                f"{job.label} — {state} (started {started})", expanded=job.state == "running", icon=icons[job.state]
             ):
-                if job.state == "running":
-                    st.progress(job.progress or 0.0, text=job.last_line[:160] or "starting…")
+                if job.state == "running":  # the whole job (steps, then evaluation stages), not the current bar
+                    st.progress(job.progress or 0.0, text=f"{(job.progress or 0):.0%} · {job.last_line[:150]}")
                     if st.button("Cancel", key=f"{K}_cancel_{job.id}", icon=":material/stop:"):
                         jobs.cancel(job.id)
                         st.rerun(scope="fragment")
                 elif job.state == "failed":
                     st.error(f"exit code {job.returncode}: {job.last_line[:300]}")
+                elif job.state == "cancelled" and state != job.state:
+                    st.success("Cancelled after its results were complete: they are kept and shown on the other pages.")
                 elif job.state == "lost":
                     st.warning("The job's supervisor ended without an exit code (machine restart or killed).")
                 st.caption(f"job {job.id} · `{job.command[:200]}`")

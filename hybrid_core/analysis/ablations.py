@@ -19,13 +19,12 @@ from hybrid_core.analysis import stats
 from hybrid_core.analysis.compare import ALL_METRICS, KINDS, question_tensor
 from hybrid_core.errors import HybridIRError
 from hybrid_core.runs import RunStore
+from hybrid_core.training.samplers import effective_alpha
 
 #: Keys whose differing values make runs replicates rather than different settings.
 REPLICATE_KEYS = frozenset({"seed"})
 #: Keys that are a function of the swept key, so they may differ inside its group.
 DEPENDENT_KEYS = {"alpha": {"sampler"}, "sampler": {"alpha"}}
-#: hybrid(α) draws an X-X-mono batch with probability α, else X-Y: so X-Y is α = 0 and X-X-mono is α = 1.
-EFFECTIVE_ALPHA = {"x-y": 0.0, "x-x-mono": 1.0}
 #: Keys that never define a setting (bookkeeping, output places, logging cadence).
 IGNORED_KEYS = frozenset(
     {
@@ -75,7 +74,7 @@ def config_frame(store: RunStore | None = None) -> pd.DataFrame:
         cfg = _flatten(info.get("config") or {})
         cfg.setdefault("base_model", info.get("model"))
         if "sampler" in cfg:
-            cfg["alpha"] = cfg.get("alpha") if cfg["sampler"] == "hybrid" else EFFECTIVE_ALPHA.get(cfg["sampler"])
+            cfg["alpha"] = effective_alpha(cfg["sampler"], cfg.get("alpha"))
         rows[run.name] = {"kind": info.get("kind"), **cfg}
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "run"

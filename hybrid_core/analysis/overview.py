@@ -19,30 +19,90 @@ def short_model(ref: object) -> str:
     return parts[-1] if parts else str(ref)
 
 
-def runs_overview(table: pd.DataFrame, dataset: str | None = None) -> pd.DataFrame:
-    """The run table for display: readable runs, short model names, dates, and mono/cross/multi mAP on ``dataset``."""
+#: States of a run that is not (yet) a usable result: Home lists them apart.
+INCOMPLETE = ("stopped while training", "stopped while evaluating", "no results")
+
+
+def run_state(row: dict | pd.Series, live: dict[str, str] | None = None) -> str:
+    """What a run is doing or did, from run.json's ``status``, its results and the live jobs.
+
+    ``live`` maps run names to what a running job does to them (:func:`hybrid_core.jobs.live_runs`).
+    Without a live job, a ``training`` / ``evaluating`` status means the job was cancelled or died.
+    """
+    live = live or {}
+    status = row.get("status")
+    status = None if status is None or (isinstance(status, float) and pd.isna(status)) else status
+    has_results = bool(str(row.get("datasets") or ""))
+    if row["name"] in live:
+        doing = status if status in ("training", "evaluating") else live[row["name"]]
+        steps = _int(row.get("steps"))
+        return f"{doing}…" + (f" (step {steps})" if doing == "training" and steps else "")
+    if status == "training":
+        return "stopped while training"
+    if status == "evaluating":
+        return "stopped while evaluating"
+    if not has_results:
+        return "trained, not evaluated" if row.get("kind") == "train" and status == "done" else "no results"
+    return "done"
+
+
+def _int(v) -> str:
+    n = pd.to_numeric(v, errors="coerce")
+    return "" if pd.isna(n) else f"{int(n)}"
+
+
+def describe_dataset(name: str) -> str:
+    """A result's data set name in words: ``xquad-r-q60-s0`` -> a seeded 60-question sample of xquad-r, seed 0."""
+    from hybrid_core.data.specs import parse_sample_name
+
+    base, n, seed = parse_sample_name(name)
+    if n is None:
+        return f"{name}: the whole set"
+    return f"{name}: a seeded sample of {n} questions of {base} (seed {seed}), every language of those questions"
+
+
+def runs_overview(table: pd.DataFrame, dataset: str | None = None, live: dict[str, str] | None = None) -> pd.DataFrame:
+    """The run table for display: state, short model names, effective α, dates, data sets, mAP on ``dataset``.
+
+    Missing values are empty strings (never "None"); mAP is shown with 3 decimals and "–" where a run has no
+    result on ``dataset``; α is the sampler's effective α (:func:`hybrid_core.training.samplers.effective_alpha`).
+    """
+    from hybrid_core.training.samplers import effective_alpha
+
+    columns = ["run", "state", "data sets", "kind", "model", "sampler", "alpha", "train data", "steps", "created"]
     if table.empty:
-        return pd.DataFrame(columns=["run", "kind", "model", "sampler", "alpha", "train data", "steps", "created"])
+        return pd.DataFrame(columns=columns)
     good = table[table["error"].isna()] if "error" in table.columns else table
+    col = lambda name: good[name] if name in good.columns else pd.Series(None, index=good.index, dtype=object)  # noqa: E731
+    alpha = [
+        effective_alpha(s, a) for s, a in zip(col("sampler"), pd.to_numeric(col("alpha"), errors="coerce"), strict=True)
+    ]
     out = pd.DataFrame(
         {
             "run": good["name"],
-            "kind": good.get("kind"),
-            "model": good.get("model", pd.Series(dtype=object)).map(short_model),
-            "sampler": good.get("sampler"),
-            "alpha": pd.to_numeric(good.get("alpha"), errors="coerce").map(lambda a: "" if pd.isna(a) else f"{a:g}"),
-            "train data": good.get("train_data"),
-            "steps": pd.to_numeric(good.get("steps"), errors="coerce").map(lambda n: "" if pd.isna(n) else f"{int(n)}"),
-            "created": pd.to_datetime(good.get("created"), errors="coerce", utc=True).dt.strftime("%Y-%m-%d %H:%M"),
-            "data sets": good.get("datasets"),
-        }
+            "state": [run_state(r, live) for r in good.to_dict("records")],
+            "data sets": col("datasets"),
+            "kind": col("kind"),
+            "model": col("model").map(short_model),
+            "sampler": col("sampler"),
+            "alpha": ["" if a is None else f"{a:g}" for a in alpha],
+            "train data": col("train_data"),
+            "steps": col("steps").map(_int),
+            "created": pd.to_datetime(col("created"), errors="coerce", utc=True).dt.strftime("%Y-%m-%d %H:%M"),
+        },
+        index=good.index,
     )
-    for col in ("kind", "sampler", "train data", "data sets", "created"):
-        out[col] = out[col].astype(object).where(out[col].notna(), "")
+    for c in out.columns:
+        out[c] = out[c].astype(object).where(out[c].notna(), "")
     if dataset:  # the headline numbers right after the name, so a narrow window still shows them
         for i, kind in enumerate(("mono", "cross", "multi")):
-            col = f"{dataset} {kind} map"
-            out.insert(1 + i, f"{kind} mAP", good[col].astype(float) if col in good.columns else float("nan"))
+            name = f"{dataset} {kind} map"
+            values = (
+                pd.to_numeric(good[name], errors="coerce")
+                if name in good.columns
+                else pd.Series(float("nan"), index=good.index)
+            )
+            out.insert(1 + i, f"{kind} mAP", values.map(lambda v: "–" if pd.isna(v) else f"{v:.3f}"))
     return out.reset_index(drop=True)
 
 

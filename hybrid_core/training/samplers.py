@@ -62,6 +62,21 @@ def check_alpha(alpha: float) -> float:
     return float(alpha)
 
 
+#: hybrid(α) draws an X-X-mono batch with probability α, else X-Y: so X-Y is α = 0 and X-X-mono is α = 1.
+EFFECTIVE_ALPHA = {"x-y": 0.0, "x-x-mono": 1.0}
+
+
+def effective_alpha(sampler: str | None, alpha: float | None) -> float | None:
+    """The α a sampler amounts to in the hybrid family (hybrid: its α; X-Y 0; X-X-mono 1; X-X or none: None).
+
+    The one rule for showing α: Home, the ablation grouping and tables all use it, so the paper's three
+    arms read as one α sweep everywhere.
+    """
+    if sampler == "hybrid":
+        return None if alpha is None or (isinstance(alpha, float) and alpha != alpha) else float(alpha)
+    return EFFECTIVE_ALPHA.get(sampler)
+
+
 @dataclass(frozen=True)
 class PairSet:
     """All (question in X, answer sentence in Y) pairs of a data set, plus what hard negatives need.

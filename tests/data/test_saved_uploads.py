@@ -10,10 +10,10 @@ from hybrid_core.data.uploads import load_upload, save_upload, suggest_name
 from hybrid_core.errors import DataError
 
 CSV = (
-    "query,language,relevant_ids\n"
-    "Where does the Danube rise?,en,en:0:0:1\n"
-    "Wo entspringt die Donau?,de,de:0:0:1|en:0:0:1\n"
-).encode()
+    b"query,language,relevant_ids\n"
+    b"Where does the Danube rise?,en,en:0:0:1\n"
+    b"Wo entspringt die Donau?,de,de:0:0:1|en:0:0:1\n"
+)
 
 
 def test_suggest_name_from_file_names() -> None:
