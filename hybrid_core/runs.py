@@ -199,7 +199,9 @@ class RunStore:
                     macro = run.summary(ds).get("macro", {})
                     for kind in ("mono", "cross", "multi"):
                         if kind in macro:
-                            row[f"{ds} {kind} map"] = macro[kind].get("map")
+                            row[
+                                f"{ds} {kind} map"
+                            ]  # = evaluation.metrics.column_name (runs.py is below evaluation) = macro[kind].get("map")
                 row["error"] = None
             except RunError as exc:
                 row["error"] = str(exc)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from hybrid_core.evaluation.metrics import column_label, column_name
+
 
 def short_model(ref: object) -> str:
     """A readable model label: a hub name as is; a folder by its last meaningful parts (``runs/x/model`` -> ``x``)."""
@@ -96,13 +98,13 @@ def runs_overview(table: pd.DataFrame, dataset: str | None = None, live: dict[st
         out[c] = out[c].astype(object).where(out[c].notna(), "")
     if dataset:  # the headline numbers right after the name, so a narrow window still shows them
         for i, kind in enumerate(("mono", "cross", "multi")):
-            name = f"{dataset} {kind} map"
+            name = column_name("map", kind, dataset)
             values = (
                 pd.to_numeric(good[name], errors="coerce")
                 if name in good.columns
                 else pd.Series(float("nan"), index=good.index)
             )
-            out.insert(1 + i, f"{kind} mAP", values.map(lambda v: "–" if pd.isna(v) else f"{v:.3f}"))
+            out.insert(1 + i, column_label("map", kind), values.map(lambda v: "–" if pd.isna(v) else f"{v:.3f}"))
     return out.reset_index(drop=True)
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hybrid_core.data.beir import read_corpus
 from hybrid_core.data.dataset import RetrievalDataset
 from hybrid_core.errors import DataError, HybridIRError
 
@@ -65,24 +66,6 @@ def check_files(files: Sequence[tuple[str, bytes]]) -> dict[str, bytes]:
             ) from None
         out[base] = data
     return out
-
-
-def _corpus_from_jsonl(path: Path) -> pd.DataFrame:
-    """A BEIR ``corpus.jsonl`` as an id/text/language/paragraph/article table (language is required here)."""
-    from hybrid_core.data.querysets import check_language, read_jsonl
-
-    rows = []
-    for line, rec in read_jsonl(path):
-        where = f"{path.name}: line {line}"
-        did, text = rec.get("_id", rec.get("id")), rec.get("text")
-        if did is None or not isinstance(text, str) or not text.strip():
-            raise DataError(f"{where}: needs '_id' and a non-empty 'text'")
-        lang = check_language(rec.get("language", rec.get("lang")), where)
-        rows.append((str(did), text, lang, str(did), str(rec.get("title") or "")))
-    frame = pd.DataFrame(rows, columns=["id", "text", "language", "paragraph", "article"])
-    if frame["id"].duplicated().any():
-        raise DataError(f"{path.name}: duplicate _id {frame.loc[frame['id'].duplicated(), 'id'].iloc[0]!r}")
-    return frame
 
 
 def detect_kind(names: Sequence[str]) -> str:
@@ -159,7 +142,7 @@ def _parse(kind: str, files: dict[str, bytes], root: Path, corpus, name: str, da
         (root / n).write_bytes(data)
     if "corpus.jsonl" in {n.lower() for n in files}:
         cname = next(n for n in files if n.lower() == "corpus.jsonl")
-        table: RetrievalDataset | pd.DataFrame = _corpus_from_jsonl(root / cname)
+        table: RetrievalDataset | pd.DataFrame = read_corpus(root / cname)
     elif isinstance(corpus, RetrievalDataset):
         table = corpus
     elif isinstance(corpus, str) and corpus:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from hybrid_core.data.dataset import RetrievalDataset
+from hybrid_core.data.union_find import components
 from hybrid_core.errors import DataError, HybridIRError
 
 
@@ -129,25 +130,12 @@ class PairSet:
 
 
 def _groups(question_ids: Sequence[str], texts_of: dict[str, set[int]]) -> dict[str, int]:
-    """Union-find: questions whose relevant sentences share a text end up in one group."""
-    parent = {q: q for q in question_ids}
-
-    def find(q: str) -> str:
-        while parent[q] != q:
-            parent[q] = parent[parent[q]]
-            q = parent[q]
-        return q
-
+    """Questions whose relevant sentences share a text end up in one group (numbered by smallest id)."""
     first_owner: dict[int, str] = {}
-    for q in question_ids:
-        for t in texts_of.get(q, ()):
-            other = first_owner.setdefault(t, q)
-            ra, rb = find(q), find(other)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-    roots = sorted({find(q) for q in question_ids})
-    index = {r: i for i, r in enumerate(roots)}
-    return {q: index[find(q)] for q in question_ids}
+    links = [(q, first_owner.setdefault(t, q)) for q in question_ids for t in texts_of.get(q, ())]
+    root = components(question_ids, links)
+    index = {r: i for i, r in enumerate(sorted(set(root.values())))}
+    return {q: index[root[q]] for q in question_ids}
 
 
 def build_pairs(dataset: RetrievalDataset, languages: Sequence[str] | None = None) -> PairSet:

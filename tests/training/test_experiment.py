@@ -50,7 +50,7 @@ def test_experiment_table_and_files(preset, tmp_path):
     assert table["arm"].tolist() == ["untrained", "x-x-mono", "x-y", "hybrid-0.5"]
     sets = ["synth-q10-s0", "synth-test-q10-s0"]
     for ds in sets:
-        for col in ("mono", "cross", "multi", "RD"):
+        for col in ("mono mAP", "cross mAP", "multi mAP", "RD"):
             assert table[f"{ds} {col}"].notna().all()
     assert (folder / "table.csv").is_file() and (folder / "table.md").is_file()
     md = (folder / "table.md").read_text()
@@ -79,9 +79,9 @@ def test_experiment_table_and_files(preset, tmp_path):
 def test_paper_checks_by_hand():
     t = pd.DataFrame(
         [
-            {"arm": "m", "d mono": 0.8, "d cross": 0.6, "d multi": 0.5, "d RD": 400.0},
-            {"arm": "x", "d mono": 0.7, "d cross": 0.7, "d multi": 0.6, "d RD": 300.0},
-            {"arm": "h", "d mono": 0.8, "d cross": 0.7, "d multi": 0.6, "d RD": 290.0},
+            {"arm": "m", "d mono mAP": 0.8, "d cross mAP": 0.6, "d multi mAP": 0.5, "d RD": 400.0},
+            {"arm": "x", "d mono mAP": 0.7, "d cross mAP": 0.7, "d multi mAP": 0.6, "d RD": 300.0},
+            {"arm": "h", "d mono mAP": 0.8, "d cross mAP": 0.7, "d multi mAP": 0.6, "d RD": 290.0},
         ]
     )
     assert paper_checks(t, "h", "m", "x") == [
