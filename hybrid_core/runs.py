@@ -197,11 +197,9 @@ class RunStore:
                 )
                 for ds in run.datasets():
                     macro = run.summary(ds).get("macro", {})
-                    for kind in ("mono", "cross", "multi"):
+                    for kind in ("mono", "cross", "multi"):  # columns as evaluation.metrics.column_name spells them
                         if kind in macro:
-                            row[
-                                f"{ds} {kind} map"
-                            ]  # = evaluation.metrics.column_name (runs.py is below evaluation) = macro[kind].get("map")
+                            row[f"{ds} {kind} map"] = macro[kind].get("map")
                 row["error"] = None
             except RunError as exc:
                 row["error"] = str(exc)

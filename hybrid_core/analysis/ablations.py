@@ -19,23 +19,23 @@ from hybrid_core.analysis import stats
 from hybrid_core.analysis.compare import ALL_METRICS, KINDS, question_tensor
 from hybrid_core.errors import HybridIRError
 from hybrid_core.runs import RunStore
+from hybrid_core.training.config import RESUME_SAFE_KEYS
 from hybrid_core.training.samplers import effective_alpha
 
 #: Keys whose differing values make runs replicates rather than different settings.
 REPLICATE_KEYS = frozenset({"seed"})
 #: Keys that are a function of the swept key, so they may differ inside its group.
 DEPENDENT_KEYS = {"alpha": {"sampler"}, "sampler": {"alpha"}}
-#: Keys that never define a setting (bookkeeping, output places, logging cadence).
-IGNORED_KEYS = frozenset(
+#: Keys that never define a setting: the trainer's bookkeeping options (the ones a resume may change) and
+#: output places, devices, progress flags.
+IGNORED_KEYS = RESUME_SAFE_KEYS | frozenset(
     {
         "run_name",
         "name",
         "output_dir",
         "out",
         "resume",
-        "log_every",
         "save_every",
-        "eval_every",
         "device",
         "kinds",
         "progress",
