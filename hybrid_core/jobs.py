@@ -113,38 +113,26 @@ def train_job(
     ``:test`` part; a leaking combination (all of a set + its ``:test`` part) raises TrainConfigError.
     ``eval_max_questions`` 0 evaluates the whole set.
     """
+    from hybrid_core.cli.train_cmds import config_args
     from hybrid_core.training.trainer import TrainConfig, default_train_split, validate_config
 
     if not run:
         raise HybridIRError("give the run a name")
     split = default_train_split(eval_data) if split == "auto" else split
-    validate_config(
-        TrainConfig(
-            model=model,
-            train_data=train_data,
-            train_split=split,
-            sampler=sampler,
-            alpha=alpha,
-            steps=steps,
-            batch_size=batch_size,
-            seed=seed,
-            eval_data=eval_data,
-            eval_max_questions=eval_max_questions or None,
-        )
-    )
-    args = train_args(
-        run,
-        sampler,
-        alpha,
-        steps,
-        batch_size=batch_size,
-        data=train_data,
-        split=split,
-        seed=seed,
+    cfg = TrainConfig(
         model=model,
+        train_data=train_data,
+        train_split=split,
+        sampler=sampler,
+        alpha=alpha,
+        steps=steps,
+        batch_size=batch_size,
+        seed=seed,
         eval_data=eval_data,
-        eval_max_questions=eval_max_questions if eval_data else None,
+        eval_max_questions=eval_max_questions,
     )
+    validate_config(cfg)
+    args = ["train", "--run", run, *config_args(cfg)]
     part = "train part" if split == "train" else "all"
     return args, f"train {run} ({sampler}{f' α={alpha:g}' if sampler == 'hybrid' else ''}, {part} of {train_data})"
 
