@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hybrid_core.analysis import stats
-from hybrid_core.analysis.compare import ALL_METRICS, KINDS, question_tensor
+from hybrid_core.analysis.compare import ALL_METRICS, KINDS, align_grid, question_tensor
 from hybrid_core.errors import HybridIRError
 from hybrid_core.runs import RunStore
 from hybrid_core.training.config import RESUME_SAFE_KEYS
@@ -154,10 +154,7 @@ def sweep(
             s_all = sorted(set().union(*(s for _, _, s in tensors)))
             stack = []
             for r in runs:
-                t, qs, ss = question_tensor(frames[r], kind, present)
-                full = np.full((len(q_all), len(s_all), len(present)), np.nan)
-                full[np.ix_(pd.Index(q_all).get_indexer(qs), pd.Index(s_all).get_indexer(ss))] = t
-                stack.append(full)
+                stack.append(align_grid(*question_tensor(frames[r], kind, present), q_all, s_all))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # a cell missing in every replicate stays NaN
                 mean = np.nanmean(np.stack(stack), axis=0)

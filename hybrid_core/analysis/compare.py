@@ -49,7 +49,7 @@ def question_tensor(per_query: pd.DataFrame, kind: str, metrics: Sequence[str]) 
     return out, list(q_labels), list(s_labels)
 
 
-def _align(t: np.ndarray, qs: list, ss: list, q_all: list, s_all: list) -> np.ndarray:
+def align_grid(t: np.ndarray, qs: list, ss: list, q_all: list, s_all: list) -> np.ndarray:
     """Place a tensor on the union question / setting grid."""
     out = np.full((len(q_all), len(s_all), t.shape[2]), np.nan)
     qi = pd.Index(q_all).get_indexer(qs)
@@ -132,7 +132,7 @@ def compare_frames(
             cols = [m for m in present if m in frames[name].columns]
             full = np.full((len(q_all), len(s_all), len(present)), np.nan)
             if t.size:
-                full[..., [present.index(c) for c in cols]] = _align(t, qs, ss, q_all, s_all)
+                full[..., [present.index(c) for c in cols]] = align_grid(t, qs, ss, q_all, s_all)
             grid[name] = full
         for name, values in grid.items():
             cis = stats.macro_bootstrap(values, n_boot=n_boot, seed=seed) if values.size else []
