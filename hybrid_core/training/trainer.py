@@ -347,11 +347,8 @@ def train(
                     "language": batch.language,
                     "question_ids": qids[batch.global_pairs].tolist(),
                     "seconds": round(time.perf_counter() - t0, 4),
+                    **(_rank_record(mode_info, rank_pairs, mode_code, langs, qids) if world > 1 else {}),
                 }
-                if world > 1:
-                    codes = {v: k for k, v in mode_code.items()}
-                    rec["rank_modes"] = [[codes[m], langs[li] if li >= 0 else None] for m, li in mode_info]
-                    rec["rank_question_ids"] = [qids[p].tolist() for p in rank_pairs]
                 log_file.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 log_file.flush()
             bar.update(1)
@@ -403,6 +400,15 @@ def train(
             import torch.distributed as dist
 
             dist.destroy_process_group()
+
+
+def _rank_record(mode_info, rank_pairs, mode_code: dict, langs: list, qids) -> dict:
+    """Under DDP: the mode and language every rank drew at this step, and each rank's question ids."""
+    codes = {v: k for k, v in mode_code.items()}
+    return {
+        "rank_modes": [[codes[m], langs[li] if li >= 0 else None] for m, li in mode_info],
+        "rank_question_ids": [qids[p].tolist() for p in rank_pairs],
+    }
 
 
 def _gather_floats(values: list[float], world: int) -> list[list[float]]:
