@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-_LINE = re.compile(r"^\[(\d+)/(\d+)\]\s")
+_MARK = re.compile(r"\[(\d+)/(\d+)\]\s")
 
 
 def progress_line(done: int, total: int, text: str) -> str:
@@ -19,9 +19,14 @@ def progress_line(done: int, total: int, text: str) -> str:
 
 
 def parse_progress_line(line: str) -> float | None:
-    """The fraction a :func:`progress_line` says, or None for any other line."""
-    m = _LINE.match(line.strip())
-    if not m:
+    """The fraction a :func:`progress_line` says, or None for any other line.
+
+    The mark may follow other text on the line: in a job's log, stdout and a tqdm bar on stderr share a
+    line (the bar is redrawn with ``\\r`` and has no newline before the print). The last mark counts.
+    """
+    marks = list(_MARK.finditer(line))
+    if not marks:
         return None
+    m = marks[-1]
     done, total = int(m[1]), int(m[2])
     return done / total if total > 0 and 0 <= done <= total else None

@@ -15,4 +15,16 @@ def test_whole_job_line_wins_over_a_later_tqdm_bar() -> None:
 def test_progress_line_round_trip() -> None:
     assert progress_line(3, 10, "x") == "[3/10] x"
     assert parse_progress_line("[3/10] x") == 0.3
-    assert parse_progress_line("[11/10] x") is None and parse_progress_line("step [3/10]") is None
+    assert parse_progress_line("[11/10] x") is None and parse_progress_line("3/10 [00:01<00:02]") is None
+
+
+def test_mark_after_a_tqdm_bar_on_the_same_line(tmp_path) -> None:
+    """In a job log the bar (stderr, no newline) and the progress print (stdout) share a line."""
+    from hybrid_core import jobs
+
+    bar = "t: 100%|██████████| 3/3 [02:34<00:00, 46.81s/step, loss=0.5283, mode=de]"
+    log = tmp_path / "j" / "log.txt"
+    log.parent.mkdir()
+    log.write_text(f"$ cmd\n{bar}\r{bar}[3/4] t: step 3, loss 0.5283\nBatches:  27%|██▋ | 3/11\n")
+    (tmp_path / "j" / "job.json").write_text('{"id": "j", "argv": ["x"], "pid": null}')
+    assert jobs.parse_progress(jobs.tail("j", 40, tmp_path)) == 0.75
