@@ -28,7 +28,7 @@ from hybrid_core.evaluation.metrics import column_label
 from hybrid_core.evaluation.settings import KINDS
 from hybrid_core.io_utils import atomic_path, read_json, write_json
 from hybrid_core.runs import RunStore, now_iso, validate_name
-from hybrid_core.training.trainer import TrainConfig, config_diff, train, validate_config
+from hybrid_core.training.trainer import TrainConfig, config_diff, leak_message, train, validate_config
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 
@@ -92,6 +92,10 @@ def experiment_config(preset: str = "quick", name: str | None = None, **train_ov
     for arm in cfg.arms:
         validate_name(f"{cfg.name}-{arm.label}")
         validate_config(cfg.arm_config(arm))
+    for spec in cfg.eval_data:  # the same leak rule as a training run's own eval_data
+        leak = leak_message(train_cfg.train_data, train_cfg.train_split, spec)
+        if leak:
+            raise HybridIRError(f"preset {preset!r}: {leak}")
     return cfg
 
 

@@ -100,3 +100,10 @@ def test_presets_load_and_bad_presets():
         load_preset("fast")
     with pytest.raises(HybridIRError, match=r"alpha must be a probability"):
         experiment_config("quick", alpha=2.0)
+
+
+def test_leaking_preset_is_refused(tmp_path):
+    bad = tmp_path / "leaky.json"
+    bad.write_text(json.dumps({"train": {"train_data": "mlqa-r", "train_split": "all"}, "eval_data": ["mlqa-r:test"]}))
+    with pytest.raises(HybridIRError, match="leaks its test questions"):
+        experiment_config(str(bad))
