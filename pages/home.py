@@ -94,11 +94,10 @@ with _ui.guard("the home page"):
             column_config={
                 "run": st.column_config.TextColumn(pinned=True),
                 "state": st.column_config.TextColumn(help="training… / evaluating… while a job works on the run"),
-                "data sets": st.column_config.TextColumn(width="medium", help="data sets the run has results for"),
+                "data sets": st.column_config.TextColumn(help="data sets the run has results for"),
                 "alpha": st.column_config.TextColumn(
                     "α", help="the sampler's effective α: hybrid its α, X-Y 0, X-X-mono 1 (blank for X-X)"
                 ),
-                "created": st.column_config.TextColumn(width="medium"),
             },
         )
         st.caption(

@@ -71,7 +71,7 @@ def runs_overview(table: pd.DataFrame, dataset: str | None = None, live: dict[st
     """
     from hybrid_core.training.samplers import effective_alpha
 
-    columns = ["run", "state", "data sets", "kind", "model", "sampler", "alpha", "train data", "steps", "created"]
+    columns = ["run", "state", "kind", "model", "sampler", "alpha", "train data", "steps", "created", "data sets"]
     if table.empty:
         return pd.DataFrame(columns=columns)
     good = table[table["error"].isna()] if "error" in table.columns else table
@@ -83,7 +83,6 @@ def runs_overview(table: pd.DataFrame, dataset: str | None = None, live: dict[st
         {
             "run": good["name"],
             "state": [run_state(r, live) for r in good.to_dict("records")],
-            "data sets": col("datasets"),
             "kind": col("kind"),
             "model": col("model").map(short_model),
             "sampler": col("sampler"),
@@ -91,6 +90,7 @@ def runs_overview(table: pd.DataFrame, dataset: str | None = None, live: dict[st
             "train data": col("train_data"),
             "steps": col("steps").map(_int),
             "created": pd.to_datetime(col("created"), errors="coerce", utc=True).dt.strftime("%Y-%m-%d %H:%M"),
+            "data sets": col("datasets"),  # last: the widest cell; everything before it fits a 1400 px window
         },
         index=good.index,
     )
