@@ -118,6 +118,7 @@ with _ui.guard("the custom-query page"):
         else:
             st.session_state[f"{K}_upload_error"] = None
             st.session_state[f"{K}_set"] = ds
+            st.session_state[f"{K}_set_corpus"] = corpus  # the job loads the upload against this corpus
             st.session_state[f"{K}_notes"] = notes
     if st.session_state.get(f"{K}_upload_error"):
         st.error(st.session_state[f"{K}_upload_error"], icon=":material/error:")
@@ -152,7 +153,9 @@ with _ui.guard("the custom-query page"):
             disabled=not chosen or not files,
             icon=":material/play_arrow:",
         ):
-            folder = uploads.save_upload([(f.name, f.getvalue()) for f in files], corpus, ds.name)
+            folder = uploads.save_upload(
+                [(f.name, f.getvalue()) for f in files], st.session_state.get(f"{K}_set_corpus", corpus), ds.name
+            )
             job_id = jobs.start(
                 jobs.cli_argv(*jobs.evaluate_runs_args(chosen, [str(folder)])),
                 label=f"evaluate {', '.join(chosen)} on {ds.name}",
