@@ -27,6 +27,7 @@ from hybrid_core.errors import HybridIRError
 from hybrid_core.evaluation.metrics import column_label
 from hybrid_core.evaluation.settings import KINDS
 from hybrid_core.io_utils import atomic_path, read_json, write_json
+from hybrid_core.progress import within
 from hybrid_core.runs import RunStore, now_iso, validate_name
 from hybrid_core.training.trainer import TrainConfig, config_diff, leak_message, train, validate_config
 
@@ -197,12 +198,13 @@ def run_experiment(
     base = cfg.train.model or DEFAULT_MODEL
     rows = [{"arm": "untrained", "run": f"{cfg.name}-base", "sampler": "-", "alpha": None, "steps": 0}]
     t0 = time.perf_counter()
+    stages = 1 + 2 * len(cfg.arms)  # whole-job progress: the base evaluation, then training + evaluation per arm
     _, base_summaries = evaluate_model_as_run(
-        base, datasets, run_name=f"{cfg.name}-base", store=store, progress=progress, log=log
+        base, datasets, run_name=f"{cfg.name}-base", store=store, progress=progress, log=within(log, 0, stages)
     )
     timings["evaluate untrained"] = time.perf_counter() - t0
     summaries = {rows[0]["run"]: base_summaries}
-    for arm in cfg.arms:
+    for i, arm in enumerate(cfg.arms):
         run_name = f"{cfg.name}-{arm.label}"
         arm_cfg = cfg.arm_config(arm)
         t0 = time.perf_counter()
@@ -224,11 +226,11 @@ def run_experiment(
                 data_dir=data_dir,
                 runs_dir=runs_dir,
                 progress=progress,
-                log=log,
+                log=within(log, 1 + 2 * i, stages),
             )
         timings[f"train {arm.label}"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        summaries[run_name] = evaluate_run(run, datasets, progress=progress, log=log)
+        summaries[run_name] = evaluate_run(run, datasets, progress=progress, log=within(log, 2 + 2 * i, stages))
         timings[f"evaluate {arm.label}"] = time.perf_counter() - t0
         rows.append(
             {

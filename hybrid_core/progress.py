@@ -30,3 +30,24 @@ def parse_progress_line(line: str) -> float | None:
     m = marks[-1]
     done, total = int(m[1]), int(m[2])
     return done / total if total > 0 and 0 <= done <= total else None
+
+
+def within(log, first: int, total: int, parts: int = 1000):
+    """A log function for one stage of a longer job: its ``[k/n]`` marks become marks of the whole job.
+
+    The stage is unit ``first`` (0-based) of ``total`` equal units; a mark ``[k/n]`` it prints becomes
+    ``[m/parts]`` with ``m = parts * (first + k/n) / total``. Lines without a mark pass unchanged.
+    """
+
+    def out(message, *args, **kwargs):
+        text = str(message)
+        marks = list(_MARK.finditer(text))
+        if marks:
+            m = marks[-1]
+            done, n = int(m[1]), int(m[2])
+            if n > 0 and 0 <= done <= n:
+                whole = round(parts * (first + done / n) / total)
+                text = f"{text[: m.start()]}[{whole}/{parts}] {text[m.end() :]}"
+        return log(text, *args, **kwargs)
+
+    return out

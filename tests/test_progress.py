@@ -28,3 +28,14 @@ def test_mark_after_a_tqdm_bar_on_the_same_line(tmp_path) -> None:
     log.write_text(f"$ cmd\n{bar}\r{bar}[3/4] t: step 3, loss 0.5283\nBatches:  27%|██▋ | 3/11\n")
     (tmp_path / "j" / "job.json").write_text('{"id": "j", "argv": ["x"], "pid": null}')
     assert jobs.parse_progress(jobs.tail("j", 40, tmp_path)) == 0.75
+
+
+def test_within_maps_a_stage_onto_the_whole_job() -> None:
+    from hybrid_core.progress import within
+
+    seen: list[str] = []
+    log = within(seen.append, 1, 4)  # the second of four stages
+    log("[0/10] start")
+    log("[5/10] half")
+    log("no mark")
+    assert seen == ["[250/1000] start", "[375/1000] half", "no mark"]

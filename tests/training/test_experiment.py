@@ -56,6 +56,11 @@ def test_experiment_table_and_files(preset, tmp_path):
     md = (folder / "table.md").read_text()
     assert "seeded sample of 10 question ids" in md and "| hybrid-0.5 |" in md
     assert pd.read_csv(folder / "table.csv")["arm"].tolist() == table["arm"].tolist()
+    # whole-job progress: the marks of every stage (base evaluation, then train + evaluate per arm) only grow
+    from hybrid_core.progress import parse_progress_line
+
+    fractions = [f for f in (parse_progress_line(str(m)) for m in lines) if f is not None]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
     store = RunStore()
     runs = {r.name: r.info for r in store.list()}
     assert set(runs) == {"mini-base", "mini-x-x-mono", "mini-x-y", "mini-hybrid-0.5"}
