@@ -24,9 +24,12 @@ import pandas as pd
 from hybrid_core import paths
 from hybrid_core.data.specs import load_data_spec
 from hybrid_core.errors import HybridIRError
+from hybrid_core.evaluation.metrics import column_label
+from hybrid_core.evaluation.settings import KINDS
 from hybrid_core.io_utils import atomic_path, read_json, write_json
+from hybrid_core.progress import within
 from hybrid_core.runs import RunStore, now_iso, validate_name
-from hybrid_core.training.trainer import TrainConfig, config_diff, train, validate_config
+from hybrid_core.training.trainer import TrainConfig, config_diff, leak_message, train, validate_config
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 
@@ -90,6 +93,10 @@ def experiment_config(preset: str = "quick", name: str | None = None, **train_ov
     for arm in cfg.arms:
         validate_name(f"{cfg.name}-{arm.label}")
         validate_config(cfg.arm_config(arm))
+    for spec in cfg.eval_data:  # the same leak rule as a training run's own eval_data
+        leak = leak_message(train_cfg.train_data, train_cfg.train_split, spec)
+        if leak:
+            raise HybridIRError(f"preset {preset!r}: {leak}")
     return cfg
 
 
@@ -116,9 +123,9 @@ def comparison_table(rows: list[dict], summaries: dict[str, dict[str, dict]]) ->
         rec = dict(row)
         for ds_name, summary in summaries[row["run"]].items():
             macro = summary["macro"]
-            for kind in ("mono", "cross", "multi"):
-                rec[f"{ds_name} {kind}"] = macro.get(kind, {}).get("map")
-            rec[f"{ds_name} RD"] = macro.get("multi", {}).get("rank_distance")
+            for kind in KINDS:
+                rec[column_label("map", kind, ds_name)] = macro.get(kind, {}).get("map")
+            rec[column_label("rank_distance", "multi", ds_name)] = macro.get("multi", {}).get("rank_distance")
         records.append(rec)
     return pd.DataFrame(records)
 
@@ -129,13 +136,19 @@ def paper_checks(table: pd.DataFrame, hybrid: str, mono: str, xy: str) -> list[s
     if not {hybrid, mono, xy} <= set(by.index):
         return []
     lines = []
-    for ds in sorted({c.rsplit(" ", 1)[0] for c in table.columns if c.endswith(" RD")}):
+    rd = column_label("rank_distance")
+    for ds in sorted({c.removesuffix(f" {rd}") for c in table.columns if c.endswith(f" {rd}")}):
         h, m, x = by.loc[hybrid], by.loc[mono], by.loc[xy]
+
+        def col(kind: str, ds: str = ds) -> str:
+            return column_label("map", kind, ds)
+
         checks = {
-            "cross >= X-X-mono": h[f"{ds} cross"] >= m[f"{ds} cross"],
-            "multi >= X-X-mono": h[f"{ds} multi"] >= m[f"{ds} multi"],
-            "mono >= X-Y": h[f"{ds} mono"] >= x[f"{ds} mono"],
-            "RD < X-X-mono": h[f"{ds} RD"] < m[f"{ds} RD"],
+            "cross >= X-X-mono": h[col("cross")] >= m[col("cross")],
+            "multi >= X-X-mono": h[col("multi")] >= m[col("multi")],
+            "mono >= X-Y": h[col("mono")] >= x[col("mono")],
+            "RD < X-X-mono": h[column_label("rank_distance", "multi", ds)]
+            < m[column_label("rank_distance", "multi", ds)],
         }
         lines.append(f"{ds}: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in checks.items()))
     return lines
@@ -148,7 +161,7 @@ def to_markdown(table: pd.DataFrame) -> str:
         if v is None or (isinstance(v, float) and v != v):
             return "-"
         if isinstance(v, float) and col not in ("alpha", "steps"):
-            return f"{v:.1f}" if col.endswith(" RD") else f"{v:.3f}"
+            return f"{v:.1f}" if col.endswith(" " + column_label("rank_distance")) else f"{v:.3f}"
         return f"{v:g}" if isinstance(v, float) else str(v)
 
     head = "| " + " | ".join(table.columns) + " |"
@@ -185,12 +198,13 @@ def run_experiment(
     base = cfg.train.model or DEFAULT_MODEL
     rows = [{"arm": "untrained", "run": f"{cfg.name}-base", "sampler": "-", "alpha": None, "steps": 0}]
     t0 = time.perf_counter()
+    stages = 1 + 2 * len(cfg.arms)  # whole-job progress: the base evaluation, then training + evaluation per arm
     _, base_summaries = evaluate_model_as_run(
-        base, datasets, run_name=f"{cfg.name}-base", store=store, progress=progress, log=log
+        base, datasets, run_name=f"{cfg.name}-base", store=store, progress=progress, log=within(log, 0, stages)
     )
     timings["evaluate untrained"] = time.perf_counter() - t0
     summaries = {rows[0]["run"]: base_summaries}
-    for arm in cfg.arms:
+    for i, arm in enumerate(cfg.arms):
         run_name = f"{cfg.name}-{arm.label}"
         arm_cfg = cfg.arm_config(arm)
         t0 = time.perf_counter()
@@ -212,11 +226,11 @@ def run_experiment(
                 data_dir=data_dir,
                 runs_dir=runs_dir,
                 progress=progress,
-                log=log,
+                log=within(log, 1 + 2 * i, stages),
             )
         timings[f"train {arm.label}"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        summaries[run_name] = evaluate_run(run, datasets, progress=progress, log=log)
+        summaries[run_name] = evaluate_run(run, datasets, progress=progress, log=within(log, 2 + 2 * i, stages))
         timings[f"evaluate {arm.label}"] = time.perf_counter() - t0
         rows.append(
             {

@@ -10,7 +10,8 @@ Layout of ``<cache>/jobs/<id>/``::
 A small supervisor process (``python -m hybrid_core.jobs <job dir>``) starts the command in its own
 process group, waits, and writes ``rc``; so status survives the dashboard restarting, and several
 dashboard sessions (or a terminal) see the same jobs. Progress is read from the log: the last
-``tqdm``-style ``n/total`` or ``NN%`` it printed.
+whole-job ``[k/n]`` line it printed (:mod:`hybrid_core.progress`), else the last ``tqdm``-style
+``n/total`` or ``NN%``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,21 @@ from pathlib import Path
 from hybrid_core import paths
 from hybrid_core.errors import HybridIRError
 from hybrid_core.io_utils import read_json, write_json
+from hybrid_core.progress import parse_progress_line
+
+#: One-click evaluations of the default model offered when the run store is empty.
+EVALUATE_PRESETS: dict[str, dict] = {
+    "quick": {
+        "title": "Quick: 200 XQuAD-R questions × 11 languages (a few minutes)",
+        "label": "evaluate default model (quick)",
+        "args": ("evaluate", "--data", "xquad-r", "--max-questions", "200", "--seed", "0"),
+    },
+    "full": {
+        "title": "Full: XQuAD-R + MLQA-R (about 20 minutes on 2 CPU cores)",
+        "label": "evaluate default model (full)",
+        "args": ("evaluate", "--data", "xquad-r", "mlqa-r"),
+    },
+}
 
 _PROGRESS = re.compile(r"(\d+)%\|.*?(\d+)/(\d+)|(?<![\d.])(\d+)\s*/\s*(\d+)(?![\d.])|(\d{1,3})%")
 _ACTIVE: dict[str, subprocess.Popen] = {}  # supervisors started by this process (reaped on status)
@@ -61,6 +77,11 @@ def evaluate_args(
     return args
 
 
+def evaluate_runs_args(runs: list[str], data: list[str]) -> list[str]:
+    """``evaluate --runs ...``: existing runs, each with its own model, on the given data specs or folders."""
+    return ["evaluate", "--runs", *runs, "--data", *data]
+
+
 def train_args(run: str, sampler: str = "hybrid", alpha: float = 0.5, steps: int = 100, **options) -> list[str]:
     """``train`` arguments; ``options`` map to flags (``batch_size=16`` -> ``--batch-size 16``; None skipped)."""
     args = ["train", "--run", run, "--sampler", sampler, "--steps", str(steps)]
@@ -70,6 +91,50 @@ def train_args(run: str, sampler: str = "hybrid", alpha: float = 0.5, steps: int
             continue
         args += [f"--{key.replace('_', '-')}", str(value)]
     return args
+
+
+def train_job(
+    run: str,
+    *,
+    sampler: str = "hybrid",
+    alpha: float = 0.5,
+    steps: int = 100,
+    batch_size: int = 16,
+    train_data: str = "mlqa-r",
+    split: str = "auto",
+    seed: int = 0,
+    model: str | None = None,
+    eval_data: str | None = None,
+    eval_max_questions: int = 50,
+) -> tuple[list[str], str]:
+    """The ``train`` arguments and a label for a training job, checked by the core before anything starts.
+
+    ``split="auto"`` trains on the article-disjoint train part whenever ``eval_data`` names a
+    ``:test`` part; a leaking combination (all of a set + its ``:test`` part) raises TrainConfigError.
+    ``eval_max_questions`` 0 evaluates the whole set.
+    """
+    from hybrid_core.cli.train_cmds import config_args
+    from hybrid_core.training.trainer import TrainConfig, default_train_split, validate_config
+
+    if not run:
+        raise HybridIRError("give the run a name")
+    split = default_train_split(eval_data) if split == "auto" else split
+    cfg = TrainConfig(
+        model=model,
+        train_data=train_data,
+        train_split=split,
+        sampler=sampler,
+        alpha=alpha,
+        steps=steps,
+        batch_size=batch_size,
+        seed=seed,
+        eval_data=eval_data,
+        eval_max_questions=eval_max_questions,
+    )
+    validate_config(cfg)
+    args = ["train", "--run", run, *config_args(cfg)]
+    part = "train part" if split == "train" else "all"
+    return args, f"train {run} ({sampler}{f' α={alpha:g}' if sampler == 'hybrid' else ''}, {part} of {train_data})"
 
 
 def experiment_args(preset: str = "quick", name: str | None = None, steps: int | None = None) -> list[str]:
@@ -204,7 +269,15 @@ def tail(job_id: str, n: int = 40, root: str | Path | None = None) -> list[str]:
 
 
 def parse_progress(lines: list[str]) -> float | None:
-    """Fraction done from the last line that shows ``n/total`` or ``NN%`` (tqdm bars, ``step 3/10``)."""
+    """Fraction of the whole job done.
+
+    The last whole-job line ``[k/n] ...`` (:mod:`hybrid_core.progress`: training steps, evaluation
+    stages) wins; commands that print none fall back to the last ``n/total`` or ``NN%`` shown (a tqdm bar).
+    """
+    for line in reversed(lines):
+        whole = parse_progress_line(line)
+        if whole is not None:
+            return whole
     for line in reversed(lines):
         for m in reversed(list(_PROGRESS.finditer(line))):
             if m.group(2):
@@ -255,6 +328,82 @@ def list_jobs(root: str | Path | None = None, limit: int = 50) -> list[JobStatus
 
 def running(root: str | Path | None = None) -> list[JobStatus]:
     return [j for j in list_jobs(root) if j.state == "running"]
+
+
+def _option(argv: list[str], *flags: str) -> list[str]:
+    """The values after the first of ``flags`` in ``argv`` (up to the next ``--option``)."""
+    for i, a in enumerate(argv):
+        if a in flags:
+            out = []
+            for b in argv[i + 1 :]:
+                if b.startswith("--"):
+                    break
+                out.append(b)
+            return out
+    return []
+
+
+def job_runs(job: JobStatus) -> dict[str, str]:
+    """``{run name: what the job does to it}`` (``training`` / ``evaluating``) from the job's command line.
+
+    ``train --run R``; ``evaluate --run R`` (default ``eval-<model>``) or ``--runs A B``; ``experiment --name N``
+    (runs ``N-base`` and ``N-<arm>``, named by the preset's arms). Other commands touch no run.
+    """
+    from hybrid_core.evaluation.run_eval import _default_run_name
+    from hybrid_core.models.loading import DEFAULT_MODEL
+
+    argv = job.argv
+    try:
+        cmd = argv[argv.index("hybrid_core") + 1]
+    except (ValueError, IndexError):
+        return {}
+    if cmd == "train":
+        return {r: "training" for r in _option(argv, "--run", "--name")[:1]}
+    if cmd == "evaluate":
+        runs = _option(argv, "--runs") or _option(argv, "--run")[:1]
+        if not runs:
+            runs = [_default_run_name((_option(argv, "--model") or [DEFAULT_MODEL])[0])]
+        return dict.fromkeys(runs, "evaluating")
+    if cmd == "experiment":
+        from hybrid_core.experiment import experiment_config
+
+        try:
+            cfg = experiment_config(*(_option(argv, "--preset") or ["quick"])[:1], *_option(argv, "--name")[:1])
+        except HybridIRError:
+            return {}
+        return {f"{cfg.name}-base": "evaluating", **{f"{cfg.name}-{a.label}": "training" for a in cfg.arms}}
+    return {}
+
+
+def live_runs(root: str | Path | None = None) -> dict[str, str]:
+    """Runs a running job is working on: ``{run name: "training" | "evaluating"}``."""
+    out: dict[str, str] = {}
+    for job in running(root):
+        out.update(job_runs(job))
+    return out
+
+
+def outcome(job: JobStatus, runs_dir: str | Path | None = None) -> str:
+    """The job's state as a user should read it: a cancelled job whose runs all finished says so.
+
+    A cancel that arrives after the command wrote complete results (a trained run with status ``done``
+    and results, an evaluation with every result on disk) leaves those results in place and usable.
+    """
+    if job.state != "cancelled":
+        return job.state
+    from hybrid_core.runs import RunStore
+
+    store = RunStore(runs_dir)
+    touched = job_runs(job)
+    complete = bool(touched)
+    for name in touched:
+        try:
+            info = store.get(name).info
+            results = store.get(name).datasets()
+        except HybridIRError:
+            return job.state
+        complete &= bool(results) and info.get("status") in (None, "done")
+    return "cancelled after finishing (results complete)" if complete else job.state
 
 
 def _supervise(folder: Path) -> int:

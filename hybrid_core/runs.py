@@ -191,12 +191,13 @@ class RunStore:
                     alpha=cfg.get("alpha") if cfg.get("sampler") == "hybrid" else None,  # α means nothing elsewhere
                     train_data=cfg.get("train_data"),
                     steps=info.get("steps", cfg.get("steps")),
+                    status=info.get("status"),  # training / evaluating while a job works on it (or was stopped)
                     created=info.get("created"),
                     datasets=", ".join(run.datasets()),
                 )
                 for ds in run.datasets():
                     macro = run.summary(ds).get("macro", {})
-                    for kind in ("mono", "cross", "multi"):
+                    for kind in ("mono", "cross", "multi"):  # columns as evaluation.metrics.column_name spells them
                         if kind in macro:
                             row[f"{ds} {kind} map"] = macro[kind].get("map")
                 row["error"] = None

@@ -101,6 +101,43 @@ def runs_with(table: pd.DataFrame, dataset: str) -> list[str]:
     return [r for r, ds in datasets_by_run(table).items() if dataset in ds]
 
 
+def pick_dataset_and_runs(key: str, dataset_col, runs_col, n_default: int = 10) -> tuple[pd.DataFrame, str, list[str]]:
+    """The pages' common head: a data set with results, then runs that have results on it.
+
+    Stops the page with a notice when nothing is evaluated. Changing the data set keeps the chosen runs
+    that have results on the new one (the default pick when none has). Keys: ``<key>_dataset``, ``<key>_runs``.
+    """
+    table, datasets = evaluated_or_stop()
+    dataset = dataset_col.selectbox("Data set", datasets, key=f"{key}_dataset")
+    available = runs_with(table, dataset)
+    previous = st.session_state.get(f"{key}_runs")
+    if previous is not None:
+        kept = [r for r in previous if r in available]
+        if kept:
+            st.session_state[f"{key}_runs"] = kept
+        else:
+            del st.session_state[f"{key}_runs"]
+    chosen = runs_col.multiselect("Runs", available, default=available[:n_default], key=f"{key}_runs")
+    return table, dataset, chosen
+
+
+@st.cache_data(show_spinner=False, max_entries=16)  # a full set's per-query table is tens of MB
+def _per_query(root: str, name: str, dataset: str, mtime: float) -> pd.DataFrame:
+    return RunStore(root).get(name).per_query(dataset)
+
+
+def per_query(names: list[str], dataset: str) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """Per-query results of several runs (cached until their files change) and ``{run: error}`` for unreadable ones."""
+    s = store()
+    frames, errors = {}, {}
+    for n in names:
+        try:
+            frames[n] = _per_query(str(s.root), n, dataset, s.get(n).mtime_key())
+        except HybridIRError as exc:
+            errors[n] = str(exc)
+    return frames, errors
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
 def _summary(root: str, name: str, dataset: str, mtime: float) -> dict:
     return RunStore(root).get(name).summary(dataset)

@@ -12,30 +12,11 @@ _ui.ensure_app_navigation()
 K = "bias"
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _rank_distances(root: str, names: tuple[str, ...], dataset: str, mtimes: tuple) -> tuple:
-    """Per-query rank distances of several runs (only the multi rows, three columns) and read errors."""
-    from hybrid_core.errors import HybridIRError
-    from hybrid_core.runs import RunStore
-
-    frames, errors = {}, {}
-    for n in names:
-        try:
-            frames[n] = RunStore(root).get(n).per_query(dataset)
-        except HybridIRError as exc:
-            errors[n] = str(exc)
-    return bias.rank_distance_values(frames), errors
-
-
 st.title("Language bias")
 
 with _ui.guard("the bias view"):
-    table, datasets = _ui.evaluated_or_stop()
-
     c1, c2 = st.columns([1, 4])
-    dataset = c1.selectbox("Data set", datasets, key=f"{K}_dataset")
-    available = _ui.runs_with(table, dataset)
-    chosen = c2.multiselect("Runs", available, default=available[:4], key=f"{K}_runs")
+    table, dataset, chosen = _ui.pick_dataset_and_runs(K, c1, c2, n_default=4)
     if not chosen:
         st.info("Pick at least one run.", icon=":material/info:")
         st.stop()
@@ -67,9 +48,8 @@ with _ui.guard("the bias view"):
     style = d1.radio("Plot", ["box", "violin"], horizontal=True, key=f"{K}_style")
     by_lang = d2.toggle("Split by query language", value=False, key=f"{K}_bylang")
     log_y = d3.toggle("Log scale", value=False, key=f"{K}_logy", help="spreads boxes a long tail flattens")
-    store = _ui.store()
-    mtimes = tuple(store.get(n).mtime_key() for n in with_bias)
-    values, read_errors = _rank_distances(str(store.root), tuple(with_bias), dataset, mtimes)
+    frames, read_errors = _ui.per_query(list(with_bias), dataset)
+    values = bias.rank_distance_values(frames)
     _ui.error_cards(read_errors)
     if not values.empty:
         dist = figures.rank_distance_distribution(values, style, by_language=by_lang, log_y=log_y)

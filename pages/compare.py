@@ -14,12 +14,8 @@ K = "compare"
 st.title("Compare runs")
 
 with _ui.guard("the comparison"):
-    table, datasets = _ui.evaluated_or_stop()
-
     c1, c2, c3 = st.columns([1, 3, 1])
-    dataset = c1.selectbox("Data set", datasets, key=f"{K}_dataset")
-    available = _ui.runs_with(table, dataset)
-    chosen = c2.multiselect("Runs", available, default=available[:10], key=f"{K}_runs")
+    table, dataset, chosen = _ui.pick_dataset_and_runs(K, c1, c2, n_default=10)
     if not chosen:
         st.info("Pick at least one run.", icon=":material/info:")
         st.stop()

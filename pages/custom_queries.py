@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import streamlit as st
 
+from hybrid_core import jobs
 from hybrid_core.analysis import bias, compare, figures, language_pairs
+from hybrid_core.analysis.overview import distinct_model_runs
 from hybrid_core.data import uploads
+from hybrid_core.data.available import dataset_choices, load_named
 from hybrid_core.errors import HybridIRError
 from hybrid_core.evaluation import search
-from hybrid_core.status import dataset_choices, load_named
 from pages import _ui
 
 _ui.ensure_app_navigation()
@@ -30,9 +29,54 @@ def _index(model_ref: str, dataset_key: str, _dataset_obj):
     return search.corpus_index(model, _dataset_obj, fingerprint)
 
 
-def _default_name(files) -> str:
-    stem = Path(files[0].name).stem if files else "set"
-    return "upload-" + (re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or "set")
+def _follow_file_names(files) -> None:
+    """The set's name follows the uploaded files (until the user types one for these files)."""
+    names = tuple(sorted(f.name for f in files or []))
+    if st.session_state.get(f"{K}_file_names") != names:
+        st.session_state[f"{K}_file_names"] = names
+        st.session_state[f"{K}_name"] = uploads.suggest_name(names) if names else "upload-set"
+
+
+def _evaluation_job() -> None:
+    """The running (or finished) evaluation job of this session: whole-job progress, cancel, then the results."""
+    job_id, set_name, names = st.session_state[f"{K}_job"]
+    job = jobs.status(job_id)
+    if _ui.jobs_finished(K, [job]):
+        st.rerun()  # the job ended: a full rerun renders the results and stops polling
+    if job.state == "running":
+        st.progress(job.progress or 0.0, text=job.last_line[:160] or "starting…")
+        if st.button("Cancel", key=f"{K}_cancel", icon=":material/stop:"):
+            jobs.cancel(job_id)
+            st.rerun()
+    elif job.state == "done":
+        _results(set_name, list(names))
+    else:
+        st.error(f"The evaluation job {job.state}: {job.last_line[:300]}", icon=":material/error:")
+        st.code("\n".join(jobs.tail(job_id, 15)) or "(no output)", language="log")
+
+
+def _results(set_name: str, names: list[str]) -> None:
+    report = _ui.cached_core(compare.compare_runs, tuple(names), set_name, names[0], names=names)
+    _ui.error_cards(report.errors)
+    for kind in compare.KINDS:
+        wide = report.wide(kind)
+        if not wide.empty:
+            st.markdown(f"**{kind}** (95% bootstrap CIs over questions)")
+            st.dataframe(wide, key=f"{K}_table_{kind}")
+    summaries, _ = _ui.summaries(names, set_name)
+    first = summaries.get(names[0])
+    if first and first.get("data", {}).get("parallel"):
+        with _ui.guard("the language-pair heatmap"):
+            st.plotly_chart(
+                figures.pair_heatmap(
+                    language_pairs.pair_matrix(first, "map"), "map", title=f"{names[0]}: mAP per language pair"
+                ),
+                key=f"{K}_heatmap",
+            )
+    with_bias = {n: s for n, s in summaries.items() if s.get("bias")}
+    if with_bias:
+        st.plotly_chart(figures.rank_distance_bars(bias.rank_distance_table(with_bias)), key=f"{K}_rd")
+        st.caption("Rank distance per query language: lower means less language bias.")
 
 
 st.title("Custom queries")
@@ -49,7 +93,8 @@ with _ui.guard("the custom-query page"):
         "candidates or an uploaded BEIR `corpus.jsonl` (`_id, text, language`); **SQuAD / LAReQA** `<lang>.json` "
         "files (several languages sharing question ids make a parallel set); or a **BEIR** set: `corpus.jsonl`, "
         f"`queries.jsonl` and one qrels `.tsv`. Up to {uploads.MAX_FILE_BYTES // 2**20} MB per file, UTF-8. "
-        "Nothing is saved until you evaluate."
+        "Nothing is saved until you evaluate (then the files are kept under `cache/uploads/<name>/` for the "
+        "background job)."
     )
     files = st.file_uploader(
         "Files",
@@ -58,9 +103,10 @@ with _ui.guard("the custom-query page"):
         key=f"{K}_files",
         max_upload_size=max(1, uploads.MAX_FILE_BYTES // 2**20),
     )
+    _follow_file_names(files)
     a, b = st.columns(2)
     corpus = a.selectbox("Corpus for a query set (unless you upload corpus.jsonl)", choices, key=f"{K}_corpus")
-    name = b.text_input("Name for this set", _default_name(files), key=f"{K}_name")
+    name = b.text_input("Name for this set", key=f"{K}_name", help="derived from the file names; edit freely")
     if st.button("Validate", key=f"{K}_validate", disabled=not files, icon=":material/fact_check:"):
         st.session_state.pop(f"{K}_set", None)
         try:
@@ -72,6 +118,7 @@ with _ui.guard("the custom-query page"):
         else:
             st.session_state[f"{K}_upload_error"] = None
             st.session_state[f"{K}_set"] = ds
+            st.session_state[f"{K}_set_corpus"] = corpus  # the job loads the upload against this corpus
             st.session_state[f"{K}_notes"] = notes
     if st.session_state.get(f"{K}_upload_error"):
         st.error(st.session_state[f"{K}_upload_error"], icon=":material/error:")
@@ -92,43 +139,32 @@ with _ui.guard("the custom-query page"):
     elif not runs:
         _ui.no_runs_notice()
     else:
-        chosen = st.multiselect("Runs", runs, default=runs[:2], key=f"{K}_eval_runs")
+        chosen = st.multiselect(
+            "Runs",
+            runs,
+            default=distinct_model_runs(table, 2),
+            key=f"{K}_eval_runs",
+            help="by default two runs with different models (two runs of one model score the same)",
+        )
         if st.button(
-            "Evaluate", type="primary", key=f"{K}_evaluate", disabled=not chosen, icon=":material/play_arrow:"
+            "Evaluate",
+            type="primary",
+            key=f"{K}_evaluate",
+            disabled=not chosen or not files,
+            icon=":material/play_arrow:",
         ):
-            from hybrid_core.evaluation.run_eval import evaluate_run
-
-            bar = st.progress(0.0, text="starting…")
-            for i, run in enumerate(chosen):
-                bar.progress(i / len(chosen), text=f"{run}: loading the model and encoding…")
-                model, _ = _ui.run_model(run)
-                evaluate_run(_ui.store().get(run), [ds], model=model, log=lambda *_: None)
-            bar.progress(1.0, text="done")
-            st.session_state[f"{K}_evaluated"] = (ds.name, tuple(chosen))
-        done = st.session_state.get(f"{K}_evaluated")
-        if done and done[0] == ds.name:
-            names = list(done[1])
-            report = _ui.cached_core(compare.compare_runs, tuple(names), ds.name, names[0], names=names)
-            _ui.error_cards(report.errors)
-            for kind in compare.KINDS:
-                wide = report.wide(kind)
-                if not wide.empty:
-                    st.markdown(f"**{kind}** (95% bootstrap CIs over questions)")
-                    st.dataframe(wide, key=f"{K}_table_{kind}")
-            summaries, _ = _ui.summaries(names, ds.name)
-            first = summaries.get(names[0])
-            if first and ds.parallel:
-                with _ui.guard("the language-pair heatmap"):
-                    st.plotly_chart(
-                        figures.pair_heatmap(
-                            language_pairs.pair_matrix(first, "map"), "map", title=f"{names[0]}: mAP per language pair"
-                        ),
-                        key=f"{K}_heatmap",
-                    )
-            with_bias = {n: s for n, s in summaries.items() if s.get("bias")}
-            if with_bias:
-                st.plotly_chart(figures.rank_distance_bars(bias.rank_distance_table(with_bias)), key=f"{K}_rd")
-                st.caption("Rank distance per query language: lower means less language bias.")
+            folder = uploads.save_upload(
+                [(f.name, f.getvalue()) for f in files], st.session_state.get(f"{K}_set_corpus", corpus), ds.name
+            )
+            job_id = jobs.start(
+                jobs.cli_argv(*jobs.evaluate_runs_args(chosen, [str(folder)])),
+                label=f"evaluate {', '.join(chosen)} on {ds.name}",
+            )
+            st.session_state[f"{K}_job"] = (job_id, ds.name, tuple(chosen))
+        if st.session_state.get(f"{K}_job", ("", None))[1] == ds.name:
+            running = jobs.status(st.session_state[f"{K}_job"][0]).state == "running"
+            st.caption("Runs as a background job (also listed on **Jobs**); you can leave the page.")
+            st.fragment(_evaluation_job, run_every=2 if running else None)()
 
     st.subheader("3 · Try a query")
     if not runs:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from hybrid_core.analysis import figures, projection
-from hybrid_core.status import dataset_choices, load_named
+from hybrid_core.data.available import dataset_choices, load_named
 from pages import _ui
 
 _ui.ensure_app_navigation()

@@ -5,7 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from hybrid_core import jobs
-from hybrid_core.status import EVALUATE_PRESETS, data_status, model_status, runs_overview
+from hybrid_core.analysis.overview import INCOMPLETE, describe_dataset, runs_overview
+from hybrid_core.data.available import data_status
+from hybrid_core.jobs import EVALUATE_PRESETS
+from hybrid_core.models.loading import model_status
 from pages import _ui
 
 _ui.ensure_app_navigation()
@@ -32,7 +35,7 @@ def _running_jobs() -> None:
         return
     st.subheader("Running jobs")
     for job in active:
-        label = f"{job.label} — {job.last_line[:120]}"
+        label = f"{job.label} — {(job.progress or 0):.0%} · {job.last_line[:120]}"
         st.progress(job.progress or 0.0, text=label)
     st.caption("Results appear below when a job finishes. Details and cancel on the **Jobs** page.")
 
@@ -82,17 +85,33 @@ with _ui.guard("the home page"):
         st.subheader("Runs")
         datasets = _ui.all_datasets(table)
         dataset = st.columns(3)[0].selectbox("mAP columns for", datasets, key=f"{K}_dataset") if datasets else None
+        overview = runs_overview(table, dataset, jobs.live_runs())
+        stopped = overview[overview["state"].isin(INCOMPLETE)]
         st.dataframe(
-            runs_overview(table, dataset),
+            overview[~overview["state"].isin(INCOMPLETE)],
             hide_index=True,
             key=f"{K}_runs",
             column_config={
                 "run": st.column_config.TextColumn(pinned=True),
-                "alpha": st.column_config.TextColumn("α", help="hybrid sampler only"),
-                **{f"{k} mAP": st.column_config.NumberColumn(format="%.3f") for k in ("mono", "cross", "multi")},
+                "state": st.column_config.TextColumn(help="training… / evaluating… while a job works on the run"),
+                "data sets": st.column_config.TextColumn(help="data sets the run has results for"),
+                "alpha": st.column_config.TextColumn(
+                    "α", help="the sampler's effective α: hybrid its α, X-Y 0, X-X-mono 1 (blank for X-X)"
+                ),
             },
         )
-        st.caption("mAP: macro mAP on the chosen data set per setting kind (mono X→X, cross X→Y, multi X→all).")
+        st.caption(
+            "mAP: macro mAP on the chosen data set per setting kind (mono X→X, cross X→Y, multi X→all); "
+            "– = no result on that set."
+        )
+        st.caption(" · ".join(describe_dataset(d) for d in datasets))
+        if not stopped.empty:
+            with st.expander(f"{len(stopped)} incomplete run(s), not listed above (cancelled or stopped jobs)"):
+                st.dataframe(stopped[["run", "state", "kind", "steps", "created"]], hide_index=True, key=f"{K}_stopped")
+                st.caption(
+                    "A training run stopped mid-way resumes with `python -m hybrid_core train --run <name> --resume`; "
+                    "an evaluation picks up where it stopped when started again."
+                )
     bad = table[table["error"].notna()] if "error" in table.columns else table.iloc[0:0]
     if not bad.empty:
         st.subheader("Unreadable runs")

@@ -15,6 +15,7 @@ _ui.ensure_app_navigation()
 K = "jobs"
 SAMPLERS = ["hybrid", "x-y", "x-x-mono", "x-x"]
 TRAIN_SETS = ["mlqa-r", "xquad-r"]
+SPLITS = {"auto": "auto", "train": "train part", "all": "all"}
 
 st.title("Jobs")
 st.caption(
@@ -67,31 +68,45 @@ with _ui.guard("the job forms"):
         batch = b.number_input("Batch size", 2, 1024, 16, key=f"{K}_train_batch")
         train_data = c.selectbox("Training data", TRAIN_SETS, key=f"{K}_train_data")
         seed = d.number_input("Seed", 0, 10_000, 0, key=f"{K}_train_seed")
-        base = st.text_input(
+        a, b = st.columns([3, 1])
+        base = a.text_input(
             "Base model", "", key=f"{K}_train_model", placeholder="empty = default model (multilingual-e5-small)"
         )
-        eval_data = st.text_input(
+        split = b.selectbox(
+            "Training part",
+            SPLITS,
+            key=f"{K}_train_split",
+            format_func=SPLITS.get,
+            help="auto: the article-disjoint train part whenever the evaluation names a :test part, else all",
+        )
+        a, b = st.columns([3, 1])
+        eval_data = a.text_input(
             "Evaluate at the end on",
             "xquad-r",
             key=f"{K}_train_eval",
-            help="e.g. xquad-r or mlqa-r:test; empty = no evaluation",
+            help="e.g. xquad-r or mlqa-r:test (the held-out articles); empty = no evaluation. The results appear "
+            "on Compare like any evaluation.",
         )
+        eval_q = b.number_input("Question sample (0 = all)", 0, 5000, 50, step=10, key=f"{K}_train_evalq")
         if st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:"):
-            if not run.strip():
-                st.error("Give the run a name.")
-            else:
-                args = jobs.train_args(
+            try:
+                args, label = jobs.train_job(
                     run.strip(),
-                    sampler,
-                    alpha,
-                    int(steps),
+                    sampler=sampler,
+                    alpha=alpha,
+                    steps=int(steps),
                     batch_size=int(batch),
-                    data=train_data,
+                    train_data=train_data,
+                    split=split,
                     seed=int(seed),
                     model=base.strip() or None,
                     eval_data=eval_data.strip() or None,
+                    eval_max_questions=int(eval_q),
                 )
-                _launch(args, f"train {run.strip()} ({sampler}{f' α={alpha}' if sampler == 'hybrid' else ''})")
+            except HybridIRError as exc:
+                st.error(str(exc), icon=":material/error:")
+            else:
+                _launch(args, label)
     with t_exp, st.form(f"{K}_exp_form"):
         st.markdown("Train X-X-mono, X-Y and hybrid(0.5) from the same start and compare them (the paper's table).")
         a, b, c = st.columns(3)
@@ -124,16 +139,19 @@ def _job_list() -> None:
         }
         for job in listed:
             started = dt.datetime.fromtimestamp(job.created).strftime("%Y-%m-%d %H:%M:%S")
+            state = jobs.outcome(job)  # "cancelled after finishing (results complete)" when the results are whole
             with st.expander(
-                f"{job.label} — {job.state} (started {started})", expanded=job.state == "running", icon=icons[job.state]
+                f"{job.label} — {state} (started {started})", expanded=job.state == "running", icon=icons[job.state]
             ):
-                if job.state == "running":
-                    st.progress(job.progress or 0.0, text=job.last_line[:160] or "starting…")
+                if job.state == "running":  # the whole job (steps, then evaluation stages), not the current bar
+                    st.progress(job.progress or 0.0, text=f"{(job.progress or 0):.0%} · {job.last_line[:150]}")
                     if st.button("Cancel", key=f"{K}_cancel_{job.id}", icon=":material/stop:"):
                         jobs.cancel(job.id)
                         st.rerun(scope="fragment")
                 elif job.state == "failed":
                     st.error(f"exit code {job.returncode}: {job.last_line[:300]}")
+                elif job.state == "cancelled" and state != job.state:
+                    st.success("Cancelled after its results were complete: they are kept and shown on the other pages.")
                 elif job.state == "lost":
                     st.warning("The job's supervisor ended without an exit code (machine restart or killed).")
                 st.caption(f"job {job.id} · `{job.command[:200]}`")

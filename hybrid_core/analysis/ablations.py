@@ -16,27 +16,26 @@ import numpy as np
 import pandas as pd
 
 from hybrid_core.analysis import stats
-from hybrid_core.analysis.compare import ALL_METRICS, KINDS, question_tensor
+from hybrid_core.analysis.compare import ALL_METRICS, KINDS, align_grid, question_tensor
 from hybrid_core.errors import HybridIRError
 from hybrid_core.runs import RunStore
+from hybrid_core.training.config import RESUME_SAFE_KEYS
+from hybrid_core.training.samplers import effective_alpha
 
 #: Keys whose differing values make runs replicates rather than different settings.
 REPLICATE_KEYS = frozenset({"seed"})
 #: Keys that are a function of the swept key, so they may differ inside its group.
 DEPENDENT_KEYS = {"alpha": {"sampler"}, "sampler": {"alpha"}}
-#: hybrid(α) draws an X-X-mono batch with probability α, else X-Y: so X-Y is α = 0 and X-X-mono is α = 1.
-EFFECTIVE_ALPHA = {"x-y": 0.0, "x-x-mono": 1.0}
-#: Keys that never define a setting (bookkeeping, output places, logging cadence).
-IGNORED_KEYS = frozenset(
+#: Keys that never define a setting: the trainer's bookkeeping options (the ones a resume may change) and
+#: output places, devices, progress flags.
+IGNORED_KEYS = RESUME_SAFE_KEYS | frozenset(
     {
         "run_name",
         "name",
         "output_dir",
         "out",
         "resume",
-        "log_every",
         "save_every",
-        "eval_every",
         "device",
         "kinds",
         "progress",
@@ -75,7 +74,7 @@ def config_frame(store: RunStore | None = None) -> pd.DataFrame:
         cfg = _flatten(info.get("config") or {})
         cfg.setdefault("base_model", info.get("model"))
         if "sampler" in cfg:
-            cfg["alpha"] = cfg.get("alpha") if cfg["sampler"] == "hybrid" else EFFECTIVE_ALPHA.get(cfg["sampler"])
+            cfg["alpha"] = effective_alpha(cfg["sampler"], cfg.get("alpha"))
         rows[run.name] = {"kind": info.get("kind"), **cfg}
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "run"
@@ -155,10 +154,7 @@ def sweep(
             s_all = sorted(set().union(*(s for _, _, s in tensors)))
             stack = []
             for r in runs:
-                t, qs, ss = question_tensor(frames[r], kind, present)
-                full = np.full((len(q_all), len(s_all), len(present)), np.nan)
-                full[np.ix_(pd.Index(q_all).get_indexer(qs), pd.Index(s_all).get_indexer(ss))] = t
-                stack.append(full)
+                stack.append(align_grid(*question_tensor(frames[r], kind, present), q_all, s_all))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # a cell missing in every replicate stays NaN
                 mean = np.nanmean(np.stack(stack), axis=0)

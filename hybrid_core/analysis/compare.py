@@ -21,7 +21,7 @@ import pandas as pd
 from hybrid_core import paths
 from hybrid_core.analysis import stats
 from hybrid_core.errors import HybridIRError
-from hybrid_core.evaluation.metrics import HIGHER_IS_BETTER, METRICS
+from hybrid_core.evaluation.metrics import HIGHER_IS_BETTER, METRICS, column_name
 from hybrid_core.evaluation.settings import KINDS
 from hybrid_core.io_utils import atomic_path, read_json, write_json
 from hybrid_core.runs import RunStore
@@ -49,7 +49,7 @@ def question_tensor(per_query: pd.DataFrame, kind: str, metrics: Sequence[str]) 
     return out, list(q_labels), list(s_labels)
 
 
-def _align(t: np.ndarray, qs: list, ss: list, q_all: list, s_all: list) -> np.ndarray:
+def align_grid(t: np.ndarray, qs: list, ss: list, q_all: list, s_all: list) -> np.ndarray:
     """Place a tensor on the union question / setting grid."""
     out = np.full((len(q_all), len(s_all), t.shape[2]), np.nan)
     qi = pd.Index(q_all).get_indexer(qs)
@@ -132,7 +132,7 @@ def compare_frames(
             cols = [m for m in present if m in frames[name].columns]
             full = np.full((len(q_all), len(s_all), len(present)), np.nan)
             if t.size:
-                full[..., [present.index(c) for c in cols]] = _align(t, qs, ss, q_all, s_all)
+                full[..., [present.index(c) for c in cols]] = align_grid(t, qs, ss, q_all, s_all)
             grid[name] = full
         for name, values in grid.items():
             cis = stats.macro_bootstrap(values, n_boot=n_boot, seed=seed) if values.size else []
@@ -296,9 +296,7 @@ def paper_table() -> pd.DataFrame:
                     "model": model,
                     "batches": batches,
                     "dataset": dataset,
-                    "mono map": vals[0],
-                    "cross map": vals[1],
-                    "multi map": vals[2],
+                    **{column_name("map", k): v for k, v in zip(KINDS, vals[:3], strict=True)},
                     "rank_distance": vals[3],
                     "source": PAPER_SOURCE,
                 }
@@ -317,7 +315,7 @@ def paper_view(report: CompareReport) -> pd.DataFrame:
                 "model": run,
                 "batches": "",
                 "dataset": report.dataset,
-                **{f"{k} map": r.get((k, "map"), np.nan) for k in KINDS},
+                **{column_name("map", k): r.get((k, "map"), np.nan) for k in KINDS},
                 "rank_distance": r.get(("multi", "rank_distance"), np.nan),
                 "source": "measured here (this run store)",
             }

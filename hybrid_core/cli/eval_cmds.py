@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from hybrid_core.cli.common import add_data_options, load_sets, positive_int
+from hybrid_core.errors import HybridIRError
 from hybrid_core.evaluation.settings import KINDS
 
 
@@ -21,27 +22,31 @@ def depth_arg(text: str) -> int | None:
 
 def cmd_evaluate(args) -> None:
     from hybrid_core.evaluation.export import summary_table
-    from hybrid_core.evaluation.run_eval import evaluate_model_as_run
+    from hybrid_core.evaluation.run_eval import evaluate_model_as_run, evaluate_runs
     from hybrid_core.models.encode import set_threads
     from hybrid_core.runs import RunStore
 
     set_threads()
-    datasets = load_sets(args)
-    _, summaries = evaluate_model_as_run(
-        args.model,
-        datasets,
-        run_name=args.run,
-        store=RunStore(args.runs_dir),
-        kinds=tuple(args.kinds),
-        force=args.force,
-        progress=True,
-    )
-    for name, summary in summaries.items():
-        print(
-            f"\n{name}  ({summary['n_queries']} queries; encode {summary['timings']['encode_seconds']:.1f} s, "
-            f"score {summary['timings']['score_seconds']:.1f} s)"
+    store = RunStore(args.runs_dir)
+    if args.runs and (args.model or args.run):
+        raise HybridIRError(
+            "--runs evaluates existing runs with their own models; do not combine it with --model/--run"
         )
-        print(summary_table(summary).to_string(float_format=lambda v: f"{v:.3f}", na_rep="-"))
+    runs = [store.get(name) for name in args.runs or []]  # unknown names fail before any data is loaded
+    datasets = load_sets(args)
+    options = {"kinds": tuple(args.kinds), "force": args.force, "progress": True}
+    if runs:
+        by_run = evaluate_runs(runs, datasets, **options)
+    else:
+        run, summaries = evaluate_model_as_run(args.model, datasets, run_name=args.run, store=store, **options)
+        by_run = {run.name: summaries}
+    for run_name, summaries in by_run.items():
+        for name, summary in summaries.items():
+            print(
+                f"\n{run_name} on {name}  ({summary['n_queries']} queries; encode "
+                f"{summary['timings']['encode_seconds']:.1f} s, score {summary['timings']['score_seconds']:.1f} s)"
+            )
+            print(summary_table(summary).to_string(float_format=lambda v: f"{v:.3f}", na_rep="-"))
 
 
 def cmd_export(args) -> None:
@@ -63,6 +68,7 @@ def register(sub) -> None:
     sp = sub.add_parser("evaluate", help="evaluate a model on mono / cross / multilingual settings into a run folder")
     sp.add_argument("--model", help="sentence-transformers name or local folder (default: multilingual-e5-small)")
     sp.add_argument("--run", help="run name (default: eval-<model>)")
+    sp.add_argument("--runs", nargs="+", help="instead: evaluate these existing runs, each with its own model")
     sp.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
     sp.add_argument("--force", action="store_true", help="recompute results already on disk")
     add_data_options(sp)

@@ -40,6 +40,23 @@ _TRAIN_FLAGS: list[tuple[str, str, type, str]] = [
 ]
 
 
+def config_args(cfg) -> list[str]:
+    """``train`` flags that reproduce ``cfg`` (a TrainConfig): one per option that differs from its default."""
+    from hybrid_core.training.trainer import TrainConfig
+
+    default = TrainConfig()
+    out: list[str] = []
+    for flag, field, _, _ in _TRAIN_FLAGS:
+        if getattr(cfg, field) != getattr(default, field):
+            out += [flag, str(getattr(cfg, field))]
+    for field in ("hard_negatives", "freeze_word_embeddings"):
+        if getattr(cfg, field) != getattr(default, field):
+            out.append(f"--{'' if getattr(cfg, field) else 'no-'}{field.replace('_', '-')}")
+    if cfg.train_languages is not None:
+        out += ["--languages", *cfg.train_languages]
+    return out
+
+
 def _train_config(args):
     from hybrid_core.experiment import load_preset
     from hybrid_core.runs import RunStore

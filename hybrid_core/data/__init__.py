@@ -124,6 +124,10 @@ def load_dataset(
     if not path.exists():
         raise DataError(f"{path}: no such file or folder, and not a known data set (known: {sorted(KNOWN_SETS)})")
     if path.is_dir():
+        if (path / "upload.json").is_file():  # a dashboard upload saved for a background job
+            from hybrid_core.data.uploads import load_saved_upload
+
+            return _only(load_saved_upload(path), languages, path)
         if (path / "corpus.jsonl").is_file():
             default = languages[0] if languages and len(languages) == 1 else None
             return _only(load_beir(path, language=default), languages, path)

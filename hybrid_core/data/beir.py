@@ -39,7 +39,7 @@ def _records(path: Path, language: str | None, need_title: bool) -> list[tuple[s
     out: list[tuple[str, str, str, str]] = []
     seen: set[str] = set()
     for line, rec in read_jsonl(path):
-        rid = rec.get("_id")
+        rid = rec.get("_id", rec.get("id"))  # "id" accepted too (hand-written uploads)
         if rid is None or str(rid).strip() == "":
             raise DataError(f'{path}: line {line} has no "_id"')
         rid = str(rid)
@@ -57,6 +57,18 @@ def _records(path: Path, language: str | None, need_title: bool) -> list[tuple[s
     if not out:
         raise DataError(f"{path}: file is empty")
     return out
+
+
+def read_corpus(path: Path, language: str | None = None) -> pd.DataFrame:
+    """A ``corpus.jsonl`` as the id / text / language / paragraph / article table (the one reader of the format).
+
+    The text is ``"{title} {text}"``; ``paragraph`` is the id and ``article`` the title. Records need a
+    language unless ``language`` gives one for the whole file.
+    """
+    return pd.DataFrame(
+        [(did, text, lang, did, title) for did, text, lang, title in _records(path, language, need_title=True)],
+        columns=["id", "text", "language", "paragraph", "article"],
+    )
 
 
 def _qrels(path: Path) -> list[tuple[str, str, int, int]]:
@@ -102,9 +114,9 @@ def load_beir(
     name = name or folder.resolve().name
 
     def build() -> RetrievalDataset:
-        docs = _records(corpus_path, language, need_title=True)
+        corpus = read_corpus(corpus_path, language)
         queries = _records(queries_path, language, need_title=False)
-        doc_ids = {d[0] for d in docs}
+        doc_ids = set(corpus["id"])
         query_ids = {q[0] for q in queries}
         qrels: dict[str, dict[str, int]] = {}
         dropped: list[tuple[str, int]] = []
@@ -124,10 +136,7 @@ def load_beir(
         return RetrievalDataset(
             name=name,
             queries=pd.DataFrame(q_rows, columns=["id", "text", "language", "question_id", "article"]),
-            corpus=pd.DataFrame(
-                [(did, text, lang, did, title) for did, text, lang, title in docs],
-                columns=["id", "text", "language", "paragraph", "article"],
-            ),
+            corpus=corpus,
             qrels=qrels,
             parallel=False,
         )

@@ -34,6 +34,7 @@ import pandas as pd
 
 from hybrid_core.data.dataset import RetrievalDataset
 from hybrid_core.data.querysets import ISO_639_1, check_language, read_text
+from hybrid_core.data.union_find import components
 from hybrid_core.errors import DataError
 
 # ---------------------------------------------------------------- sentence splitting
@@ -261,41 +262,29 @@ def parse_file(path: Path, language: str) -> LanguageFile:
 
 def _article_keys(files: list[LanguageFile]) -> dict[tuple[str, int], str]:
     """Cross-language article key for every ``(language, article index)``; see the module docstring."""
-    parent: dict[tuple[str, int], tuple[str, int]] = {}
-
-    def find(x: tuple[str, int]) -> tuple[str, int]:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    nodes = [(f.language, ai) for f in files for ai in range(len(f.titles))]
     first: dict[str, tuple[str, int]] = {}
-    for f in files:
-        for ai in range(len(f.titles)):
-            parent[(f.language, ai)] = (f.language, ai)
-        for qid, ai in f.question_article.items():
-            node = (f.language, ai)
-            if qid in first:
-                a, b = find(node), find(first[qid])
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-            else:
-                first[qid] = node
+    links = [
+        ((f.language, ai), first.setdefault(qid, (f.language, ai)))
+        for f in files
+        for qid, ai in f.question_article.items()
+    ]
+    root = components(nodes, links)
     groups: dict[tuple[str, int], list[tuple[str, int]]] = {}
-    for node in parent:
-        groups.setdefault(find(node), []).append(node)
+    for node in nodes:
+        groups.setdefault(root[node], []).append(node)
     titles = {f.language: f.titles for f in files}
     label: dict[tuple[str, int], str] = {}
-    for root, nodes in groups.items():
-        lang, ai = min(nodes, key=lambda n: (n[0] != "en", n))
-        label[root] = titles[lang][ai] or f"{lang}:{ai}"
+    for key, members in groups.items():
+        lang, ai = min(members, key=lambda n: (n[0] != "en", n))
+        label[key] = titles[lang][ai] or f"{lang}:{ai}"
     used: dict[str, int] = {}
     for text in label.values():
         used[text] = used.get(text, 0) + 1
-    for root, text in label.items():
+    for key, text in label.items():
         if used[text] > 1:
-            label[root] = f"{text}#{root[0]}:{root[1]}"
-    return {node: label[find(node)] for node in parent}
+            label[key] = f"{text}#{key[0]}:{key[1]}"
+    return {node: label[root[node]] for node in nodes}
 
 
 def build_dataset(

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hybrid_core.data.beir import read_corpus
 from hybrid_core.data.dataset import RetrievalDataset
 from hybrid_core.errors import DataError, HybridIRError
 
@@ -65,24 +66,6 @@ def check_files(files: Sequence[tuple[str, bytes]]) -> dict[str, bytes]:
             ) from None
         out[base] = data
     return out
-
-
-def _corpus_from_jsonl(path: Path) -> pd.DataFrame:
-    """A BEIR ``corpus.jsonl`` as an id/text/language/paragraph/article table (language is required here)."""
-    from hybrid_core.data.querysets import check_language, read_jsonl
-
-    rows = []
-    for line, rec in read_jsonl(path):
-        where = f"{path.name}: line {line}"
-        did, text = rec.get("_id", rec.get("id")), rec.get("text")
-        if did is None or not isinstance(text, str) or not text.strip():
-            raise DataError(f"{where}: needs '_id' and a non-empty 'text'")
-        lang = check_language(rec.get("language", rec.get("lang")), where)
-        rows.append((str(did), text, lang, str(did), str(rec.get("title") or "")))
-    frame = pd.DataFrame(rows, columns=["id", "text", "language", "paragraph", "article"])
-    if frame["id"].duplicated().any():
-        raise DataError(f"{path.name}: duplicate _id {frame.loc[frame['id'].duplicated(), 'id'].iloc[0]!r}")
-    return frame
 
 
 def detect_kind(names: Sequence[str]) -> str:
@@ -159,7 +142,7 @@ def _parse(kind: str, files: dict[str, bytes], root: Path, corpus, name: str, da
         (root / n).write_bytes(data)
     if "corpus.jsonl" in {n.lower() for n in files}:
         cname = next(n for n in files if n.lower() == "corpus.jsonl")
-        table: RetrievalDataset | pd.DataFrame = _corpus_from_jsonl(root / cname)
+        table: RetrievalDataset | pd.DataFrame = read_corpus(root / cname)
     elif isinstance(corpus, RetrievalDataset):
         table = corpus
     elif isinstance(corpus, str) and corpus:
@@ -167,3 +150,78 @@ def _parse(kind: str, files: dict[str, bytes], root: Path, corpus, name: str, da
     else:
         raise DataError(f"{query_file}: a query set needs a corpus; choose a data set or upload a BEIR corpus.jsonl")
     return load_query_set(root / query_file, table, name=name)
+
+
+# --------------------------------------------------------------------------- saved uploads (for jobs)
+UPLOAD_MANIFEST = "upload.json"
+_GENERIC_STEMS = {"corpus", "queries", "qrels", "test", "dev", "train", "data", "set"}
+
+
+def suggest_name(file_names: Sequence[str]) -> str:
+    """A data set name from the uploaded file names: ``ro-en-questions.csv`` -> ``upload-ro-en-questions``.
+
+    BEIR's fixed names (corpus, queries, test ...) say nothing and are skipped; several files join their
+    stems (``de.json`` + ``en.json`` -> ``upload-de-en``). The ``upload-`` prefix keeps uploads apart from
+    the named sets (an upload called ``xquad-r.csv`` must not overwrite a run's ``xquad-r`` results).
+    """
+    stems = sorted({Path(n).stem.lower() for n in file_names} - _GENERIC_STEMS)
+    slug = re.sub(r"[^a-z0-9._-]+", "-", "-".join(stems)).strip("-.")[:60].strip("-.")
+    return f"upload-{slug or 'set'}"
+
+
+def uploads_dir(root: str | Path | None = None) -> Path:
+    """Where saved uploads live: ``<cache>/uploads`` unless given."""
+    from hybrid_core import paths
+
+    return Path(root) if root else paths.cache_dir() / "uploads"
+
+
+def save_upload(
+    files: Sequence[tuple[str, bytes]], corpus: str | None, name: str, root: str | Path | None = None
+) -> Path:
+    """Validate the upload, then keep its files under ``<uploads>/<name>/`` for a background job to load.
+
+    The folder holds the files as uploaded plus ``upload.json`` (name, corpus); :func:`load_dataset`
+    reads it back through :func:`load_saved_upload`. Validation runs first: nothing is written for a bad
+    upload. Written into a temporary folder renamed into place, so a folder is always complete.
+    """
+    import json
+    import os
+    import shutil
+
+    from hybrid_core.data.available import load_named
+
+    checked = check_files(files)
+    load_upload(
+        files, corpus=load_named(corpus) if corpus and detect_kind(list(checked)) == "queryset" else None, name=name
+    )
+    folder = uploads_dir(root) / name
+    tmp = folder.with_name(f".{name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "files").mkdir(parents=True)
+    for n, data in checked.items():
+        (tmp / "files" / n).write_bytes(data)
+    (tmp / UPLOAD_MANIFEST).write_text(json.dumps({"name": name, "corpus": corpus}), encoding="utf-8")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(tmp, folder)
+    return folder
+
+
+def load_saved_upload(folder: str | Path) -> RetrievalDataset:
+    """A folder written by :func:`save_upload`, parsed exactly as the upload was (notes are dropped)."""
+    import json
+
+    from hybrid_core.data.available import load_named
+
+    folder = Path(folder)
+    try:
+        meta = json.loads((folder / UPLOAD_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{folder / UPLOAD_MANIFEST}: unreadable ({exc})") from None
+    files = [(p.name, p.read_bytes()) for p in sorted((folder / "files").iterdir()) if p.is_file()]
+    corpus = meta.get("corpus")
+    needs_corpus = detect_kind([n for n, _ in files]) == "queryset" and not any(
+        n.lower() == "corpus.jsonl" for n, _ in files
+    )
+    ds, _ = load_upload(files, corpus=load_named(corpus) if needs_corpus and corpus else None, name=meta["name"])
+    return ds

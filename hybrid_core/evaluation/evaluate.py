@@ -21,11 +21,9 @@ import numpy as np
 import pandas as pd
 
 from hybrid_core.data.dataset import RetrievalDataset
-from hybrid_core.evaluation.metrics import BIAS_METRICS, METRICS, compute
+from hybrid_core.evaluation.metrics import BIAS_METRICS, HIT_METRICS, METRICS, OWN_LANGUAGE, OWN_TOP_K, compute
 from hybrid_core.evaluation.scoring import relevant_ranks, score_matrix, top_k
 from hybrid_core.evaluation.settings import KINDS, MULTI, Setting, settings_for
-
-OWN_TOP_K = 10
 
 
 def _relevance_table(dataset: RetrievalDataset) -> pd.DataFrame:
@@ -131,7 +129,8 @@ def score_setting(
             best = np.where(rel_code == cols.code(lang), rr.ranks, np.inf).min(axis=1)
             frame[f"rank:{lang}"] = np.where(np.isinf(best), np.nan, best)
         top_idx, _ = top_k(scores, OWN_TOP_K)
-        frame[f"own@{OWN_TOP_K}"] = (doc_codes[top_idx] == cols.code(setting.query_language)).mean(axis=1)
+        for name, metric in HIT_METRICS.items():
+            frame[name] = metric(doc_codes[top_idx], cols.code(setting.query_language))
     return frame
 
 
@@ -166,16 +165,14 @@ def summarize(per_query: pd.DataFrame, dataset: RetrievalDataset) -> dict:
         rank_cols = [c for c in multi.columns if c.startswith("rank:")]
         mean_rank = multi.groupby("query_language")[rank_cols].mean()
         mean_rank.columns = [c.split(":", 1)[1] for c in rank_cols]
-        own = multi.groupby("query_language")[f"own@{OWN_TOP_K}"].mean()
+        own = multi.groupby("query_language")[OWN_LANGUAGE].mean()
         pool_share = dataset.corpus["language"].value_counts(normalize=True)
         summary["bias"] = {
             "rank_distance": {"macro": float(rd.mean()), "per_language": rd.to_dict()},
             "mean_rank": {
                 x: {y: (None if pd.isna(v) else float(v)) for y, v in row.items()} for x, row in mean_rank.iterrows()
             },
-            f"own@{OWN_TOP_K}": {
-                x: {"share": float(v), "pool_share": float(pool_share.get(x, 0.0))} for x, v in own.items()
-            },
+            OWN_LANGUAGE: {x: {"share": float(v), "pool_share": float(pool_share.get(x, 0.0))} for x, v in own.items()},
         }
         summary["macro"].setdefault("multi", {})["rank_distance"] = float(rd.mean())
     return summary

@@ -133,6 +133,52 @@ BIAS_METRICS: dict[str, Callable[[RelevantRanks], np.ndarray]] = {"rank_distance
 HIGHER_IS_BETTER: dict[str, bool] = {**{m: True for m in METRICS}, "rank_distance": False}
 
 
+#: How many top hits :data:`OWN_LANGUAGE` looks at.
+OWN_TOP_K = 10
+#: Name of the own-language share metric (a function of the top-k hits' languages, not of relevant ranks).
+OWN_LANGUAGE = f"own@{OWN_TOP_K}"
+
+
+def own_language_share(top_languages: np.ndarray, query_language: int) -> np.ndarray:
+    """Share of each query's top-k hits in the query's own language (language bias; 1 = only its own language).
+
+    ``top_languages`` is (Q, k) language codes of the ranked hits. In a multilingual pool where every
+    language holds one answer, an unbiased retriever's share is the pool's share of that language.
+    """
+    return (np.asarray(top_languages) == query_language).mean(axis=1)
+
+
+#: Per-query bias metrics computed from the hits' languages (multilingual pools of parallel sets).
+HIT_METRICS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {OWN_LANGUAGE: own_language_share}
+
+#: Display labels (tables, axes, legends). Columns and JSON keys keep the registry's spelling.
+LABELS: dict[str, str] = {
+    "map": "mAP",
+    "ndcg@10": "nDCG@10",
+    "recall@1": "R@1",
+    "recall@10": "R@10",
+    "recall@100": "R@100",
+    "mrr@10": "MRR@10",
+    "rank_distance": "RD",
+    OWN_LANGUAGE: f"own-language share @{OWN_TOP_K}",
+}
+
+
+def metric_label(metric: str) -> str:
+    """The display label of a metric (``map`` -> ``mAP``, ``rank_distance`` -> ``RD``); unknown names as is."""
+    return LABELS.get(metric, metric)
+
+
+def column_name(metric: str, kind: str | None = None, dataset: str | None = None) -> str:
+    """The one spelling of a wide-table column: ``column_name("map", "mono", "xquad-r")`` -> ``xquad-r mono map``."""
+    return " ".join(p for p in (dataset, kind, metric) if p)
+
+
+def column_label(metric: str, kind: str | None = None, dataset: str | None = None) -> str:
+    """The same column for display: ``xquad-r mono mAP``, ``xquad-r RD`` (RD is always the multilingual pool's)."""
+    return " ".join(p for p in (dataset, None if metric == "rank_distance" else kind, metric_label(metric)) if p)
+
+
 def compute(rr: RelevantRanks, metrics: list[str] | None = None) -> dict[str, np.ndarray]:
     """Per-query values of the named metrics (default: all of :data:`METRICS`)."""
     table = {**METRICS, **BIAS_METRICS}

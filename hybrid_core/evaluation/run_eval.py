@@ -7,10 +7,23 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hybrid_core.data.dataset import RetrievalDataset
-from hybrid_core.errors import HybridIRError
+from hybrid_core.errors import HybridIRError, RunError
 from hybrid_core.evaluation.evaluate import Evaluation, evaluate_model
 from hybrid_core.evaluation.settings import KINDS
+from hybrid_core.io_utils import write_json
+from hybrid_core.progress import progress_line
 from hybrid_core.runs import Run, RunStore, now_iso
+
+
+def load_run_model(run: Run):
+    """The run's model (``run.json``'s ``model``: a path, hub name or the default alias) and its fingerprint."""
+    from hybrid_core.models.loading import load_model, model_fingerprint, resolve_model
+
+    info = run.info
+    if not info.get("model"):
+        raise RunError(f"run {run.name!r} has no model yet (training not finished?)")
+    ref = resolve_model(info["model"])
+    return load_model(ref), info.get("model_fingerprint") or model_fingerprint(ref)
 
 
 def evaluate_run(
@@ -21,44 +34,93 @@ def evaluate_run(
     kinds: tuple[str, ...] = KINDS,
     force: bool = False,
     progress: bool = False,
+    stages: tuple[int, int] | None = None,
     log=print,
 ) -> dict[str, dict]:
-    """Evaluate the run's model on each data set and store the results in the run folder.
+    """THE evaluation path: score the run's model on each data set and store ``results/<data set>/``.
 
-    Results already on disk for the same data fingerprint are reused, not recomputed (unless
-    ``force``). The model (``run.json``'s ``model``: a path, hub name or the default alias) loads
-    at most once, and only if something needs encoding. Returns ``{dataset name: summary}``.
+    Every road to a result ends here: the CLI's ``evaluate``, the trainer's final evaluation (with the
+    model still in memory: ``model=``), ``experiment``, ``export``, and the dashboard's jobs. Results
+    already on disk for the same data fingerprint are reused, not recomputed (unless ``force``). The
+    model loads at most once, and only if something needs encoding. While it works the run's
+    ``status`` is ``evaluating`` (a killed evaluation leaves it so: the dashboard shows it as
+    interrupted); afterwards the previous status is back. Each data set logs a whole-job progress
+    line ``[k/n]``; ``stages=(first, total)`` places them in a longer job (training: steps + sets).
+    Returns ``{dataset name: summary}``.
     """
-    from hybrid_core.models.loading import load_model, model_fingerprint, resolve_model
+    from hybrid_core.models.loading import model_fingerprint, resolve_model
 
     info = run.info
-    model_ref = resolve_model(info["model"])
-    fingerprint = info.get("model_fingerprint") or model_fingerprint(model_ref)
+    fingerprint = info.get("model_fingerprint") or model_fingerprint(resolve_model(info["model"]))
+    first, total = stages or (0, len(datasets))
+    todo = [force or not run.has_result(ds.name, ds.fingerprint()) for ds in datasets]
+    previous = info.get("status")
+    if any(todo):
+        run.update_info(status="evaluating")
     out: dict[str, dict] = {}
-    for ds in datasets:
-        fp = ds.fingerprint()
-        if not force and run.has_result(ds.name, fp):
-            log(f"{run.name}: results for {ds.name} are on disk, not recomputed")
-            out[ds.name] = run.summary(ds.name)
-            continue
-        if model is None:
-            log(f"{run.name}: loading model {info['model']}")
-            model = load_model(model_ref)
-        log(f"{run.name}: evaluating on {ds.name} ({len(ds.queries)} queries, {len(ds.corpus)} candidates)")
-        ev: Evaluation = evaluate_model(model, ds, fingerprint=fingerprint, kinds=kinds, progress=progress)
-        summary = {
-            "dataset": ds.name,
-            "data_fingerprint": fp,
-            "data": ds.summary(),
-            "model": info["model"],
-            "model_fingerprint": fingerprint,
-            "evaluated": now_iso(),
-            "timings": ev.timings,
-            **ev.summary,
-        }
-        run.save_result(ds.name, ev.per_query, summary)
-        out[ds.name] = summary
+    try:
+        for i, ds in enumerate(datasets):
+            if not todo[i]:
+                log(
+                    progress_line(
+                        first + i + 1, total, f"{run.name}: results for {ds.name} are on disk, not recomputed"
+                    )
+                )
+                out[ds.name] = run.summary(ds.name)
+                continue
+            if model is None:
+                log(f"{run.name}: loading model {info['model']}")
+                model, _ = load_run_model(run)
+            log(
+                progress_line(
+                    first + i,
+                    total,
+                    f"{run.name}: evaluating on {ds.name} ({len(ds.queries)} queries, {len(ds.corpus)} candidates)",
+                )
+            )
+            out[ds.name] = _evaluate_one(run, model, ds, fingerprint, kinds, progress)
+            log(progress_line(first + i + 1, total, f"{run.name}: {ds.name} done"))
+    finally:
+        if any(todo):
+            _set_status(run, previous)
     return out
+
+
+def evaluate_runs(
+    runs: Sequence[Run], datasets: Sequence[RetrievalDataset], *, log=print, **kwargs
+) -> dict[str, dict[str, dict]]:
+    """:func:`evaluate_run` for several runs (each with its own model), one progress count over all of them."""
+    total = len(runs) * len(datasets)
+    return {
+        run.name: evaluate_run(run, datasets, stages=(i * len(datasets), total), log=log, **kwargs)
+        for i, run in enumerate(runs)
+    }
+
+
+def _evaluate_one(run: Run, model, ds: RetrievalDataset, fingerprint: str, kinds, progress: bool) -> dict:
+    ev: Evaluation = evaluate_model(model, ds, fingerprint=fingerprint, kinds=kinds, progress=progress)
+    summary = {
+        "dataset": ds.name,
+        "data_fingerprint": ds.fingerprint(),
+        "data": ds.summary(),
+        "model": run.info["model"],
+        "model_fingerprint": fingerprint,
+        "evaluated": now_iso(),
+        "timings": ev.timings,
+        **ev.summary,
+    }
+    run.save_result(ds.name, ev.per_query, summary)
+    return summary
+
+
+def _set_status(run: Run, status: str | None) -> None:
+    """Put ``status`` back into run.json (None: no status key, as evaluate runs had before)."""
+    info = run.info
+    if status is None:
+        info.pop("status", None)
+    else:
+        info["status"] = status
+    write_json(run.path / "run.json", info)
 
 
 def evaluate_model_as_run(
@@ -78,8 +140,6 @@ def evaluate_model_as_run(
     if store.exists(name):
         run = store.get(name)
         if run.info.get("model") != model_name:
-            from hybrid_core.errors import RunError
-
             raise RunError(
                 f"run {name!r} exists for model {run.info.get('model')!r}, not {model_name!r}; pick another --run name"
             )
@@ -111,13 +171,13 @@ def export_run(
 ) -> list[Path]:
     """Write a run's results: TREC run + qrels per setting (``fmt="trec"``), or summary tables (csv / latex).
 
-    Tables come from the stored summaries; TREC files need rankings, so they re-encode through the
-    embedding cache with the run's model (a warm cache makes that a read).
+    Tables come from the run's summaries, evaluated first through :func:`evaluate_run` where missing
+    (results on disk are reused). TREC files need rankings, so they re-encode through the embedding
+    cache with the run's model (a warm cache makes that a read).
     """
     from hybrid_core.evaluation.evaluate import embed_dataset
     from hybrid_core.evaluation.export import settings_table, summary_table, write_table, write_trec
     from hybrid_core.evaluation.settings import parse_setting, settings_for
-    from hybrid_core.models.loading import load_model, model_fingerprint, resolve_model
 
     if fmt not in ("trec", "csv", "latex"):
         raise HybridIRError(f"unknown export format {fmt!r}; use trec, csv or latex")
@@ -127,17 +187,17 @@ def export_run(
     written: list[Path] = []
     if fmt != "trec":
         ext = ".csv" if fmt == "csv" else ".tex"
+        summaries = evaluate_run(run, datasets, log=lambda *_: None)
         for ds in datasets:
-            summary = run.summary(ds.name)
+            summary = summaries[ds.name]
             for label, table in (("summary", summary_table(summary)), ("settings", settings_table(summary))):
                 path = out / f"{run.name}-{ds.name}-{label}{ext}"
                 written.append(write_table(table, path, caption=f"{run.name} on {ds.name}"))
         return written
     chosen = {ds.name: settings_for(ds) if setting == "all" else [parse_setting(setting, ds)] for ds in datasets}
-    model_ref = resolve_model(run.info["model"])
-    model = load_model(model_ref)
+    model, fingerprint = load_run_model(run)
     for ds in datasets:
-        q, c = embed_dataset(model, ds, model_fingerprint(model_ref), progress=True)
+        q, c = embed_dataset(model, ds, fingerprint, progress=True)
         for s in chosen[ds.name]:
             written.extend(write_trec(ds, s, q, c, out / ds.name, depth=depth, tag=run.name))
     return written

@@ -180,3 +180,14 @@ def passage_prompt(model) -> str:
     """The model's ``passage`` prompt (falling back to ``document``), else ``""``."""
     prompts = _prompts(model)
     return prompts.get("passage") or prompts.get("document") or ""
+
+
+def model_status() -> dict:
+    """The default model's name, whether its converted folder exists, and a one-line detail."""
+    try:
+        path = default_model_path()
+    except Exception as exc:  # a status line must not break the page
+        return {"name": DEFAULT_MODEL, "ready": False, "detail": f"unknown ({exc})"}
+    ready = (path / "modules.json").is_file()
+    detail = f"converted, in `{path}`" if ready else f"not converted yet (target `{path}`)"
+    return {"name": DEFAULT_MODEL, "ready": ready, "detail": detail}

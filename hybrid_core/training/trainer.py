@@ -1,7 +1,9 @@
 """The trainer: InfoNCE fine-tuning of a sentence-transformers encoder with hybrid batches, one loop.
 
-Reads top to bottom like nanoGPT's ``train.py``: a frozen config with a comment per default ->
-set-up (data, sampler, model, optimizer, maybe a checkpoint) -> one loop -> the final model.
+Reads top to bottom like nanoGPT's ``train.py``: the config (:mod:`hybrid_core.training.config`) ->
+set-up (data, sampler, model, optimizer, maybe a checkpoint: :mod:`hybrid_core.training.checkpoints`) ->
+one loop -> the final model, evaluated through the one evaluation path
+(:func:`hybrid_core.evaluation.run_eval.evaluate_run`) into ``results/<data>/`` when ``eval_data`` is set.
 Method: hybrid batch training (arXiv 2408.10536): InfoNCE over in-batch negatives, AdamW, lr 3e-5,
 weight decay 0.01, batches that are monolingual in one language (X-X-mono) with probability alpha
 and cross-lingual (X-Y) otherwise.
@@ -22,7 +24,8 @@ Run folder (``hybrid_core.runs``): ``run.json`` (kind ``train``; ``model`` is th
 so evaluation loads it; ``config`` is this TrainConfig plus ``base_model``), ``train_log.jsonl`` (one
 line per step: loss, lr, mode, language, the batch's question ids), ``checkpoints/step-<N>/`` (a
 loadable sentence-transformers folder + ``optimizer.safetensors`` + ``optimizer.json`` +
-``rng-rank<r>.safetensors`` + ``trainer_state.json``) and ``model/``.
+``rng-rank<r>.safetensors`` + ``trainer_state.json``), ``model/`` and ``results/<data>/`` (the final
+evaluation). ``status`` in run.json is ``training``, ``evaluating`` then ``done``.
 
 The environment variable ``HYBRID_IR_STEP_DELAY`` (seconds, default 0) sleeps after each step; it
 exists only so tests can interrupt a tiny, fast training run at a known point.
@@ -30,140 +33,53 @@ exists only so tests can interrupt a tiny, fast training run at a known point.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from hybrid_core.data.specs import load_data_spec
-from hybrid_core.errors import HybridIRError, RunError
-from hybrid_core.io_utils import atomic_path, read_json, write_json
+from hybrid_core.errors import RunError
+from hybrid_core.io_utils import atomic_path, read_json
+from hybrid_core.progress import progress_line
 from hybrid_core.runs import Run, RunStore, now_iso, validate_name
+from hybrid_core.training.checkpoints import (
+    barrier,
+    latest_checkpoint,
+    load_optimizer,
+    restore_rng,
+    save_checkpoint,
+    save_model,
+)
+from hybrid_core.training.config import (  # re-exported: the trainer's public names
+    RESUME_SAFE_KEYS,
+    TrainConfig,
+    TrainConfigError,
+    config_diff,
+    default_train_split,
+    leak_message,
+    lr_at,
+    validate_config,
+)
 
-
-class TrainConfigError(HybridIRError):
-    """A training option with an invalid value, or a resumed run whose config changed."""
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that determines a training run (machine-specific things like the device are not here)."""
-
-    model: str | None = None  # base encoder: sentence-transformers name or folder (None = multilingual-e5-small)
-    train_data: str = "mlqa-r"  # "xquad-r", "mlqa-r" or a path to a parallel data set
-    train_languages: tuple[str, ...] | None = None  # keep pairs whose query and passage languages are listed
-    train_split: str = "all"  # "all", or "train": the article-disjoint train part (test part stays unseen)
-    split_test_fraction: float = 0.2  # share of articles held out when train_split="train"
-    split_seed: int = 0  # seed of the article split
-    sampler: str = "hybrid"  # "x-x", "x-x-mono", "x-y" or "hybrid"
-    alpha: float = 0.5  # hybrid: probability of an X-X-mono batch (else X-Y)
-    steps: int = 1000  # optimizer steps
-    batch_size: int = 32  # pairs per step over all processes = in-batch negatives (paper: 100)
-    mini_batch_size: int | None = None  # GradCache chunk (texts per forward, per column); None = no caching
-    lr: float = 3e-5  # peak learning rate (paper)
-    weight_decay: float = 0.01  # AdamW decoupled weight decay (paper); not on biases and LayerNorm
-    warmup_steps: int = 100  # linear warm-up to lr (capped at `steps`), then linear decay to 0 at `steps`
-    grad_clip: float = 1.0  # max global gradient norm
-    temperature: float = 0.05  # InfoNCE temperature (E5 uses 0.01-0.05); scale = 1 / temperature
-    max_seq_length: int = 64  # tokens per text in training (the saved model keeps the base model's limit)
-    hard_negatives: bool = False  # add one same-paragraph sentence per pair as an extra negative (1.5x cost)
-    freeze_word_embeddings: bool = True  # 96M of e5-small's 118M parameters; ~1.5x faster steps on CPU
-    seed: int = 0  # seeds batches, modes, hard negatives and dropout
-    checkpoint_every: int = 100  # steps between checkpoints (0 = only the final model)
-    keep_checkpoints: int = 2  # newest checkpoints kept on disk
-    log_every: int = 10  # steps between progress prints (train_log.jsonl gets every step)
-    eval_data: str | None = None  # optional data spec evaluated at the end (and every `eval_every` steps)
-    eval_max_questions: int | None = 50  # seeded sample of question ids for that evaluation (None = all)
-    eval_every: int = 0  # steps between evaluations (0 = only at the end)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
-        """From JSON (a preset or run.json's config); unknown keys are an error, ``base_model`` is ignored."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known - {"base_model"})
-        if unknown:
-            raise TrainConfigError(f"unknown training option(s) {unknown}; known: {', '.join(sorted(known))}")
-        d = {k: v for k, v in d.items() if k in known}
-        if d.get("train_languages") is not None:
-            d["train_languages"] = tuple(d["train_languages"])
-        return cls(**d)
-
-    def to_dict(self) -> dict[str, Any]:
-        return json.loads(json.dumps(asdict(self)))
-
-
-# Options that may differ when a run is resumed: they change what is logged or kept, not what is learnt.
-RESUME_SAFE_KEYS = frozenset({"log_every", "checkpoint_every", "keep_checkpoints", "eval_every"})
-
-
-def validate_config(cfg: TrainConfig) -> TrainConfig:
-    """Raise a specific error for the first invalid option; returns ``cfg`` normalised."""
-    from hybrid_core.training.losses import check_temperature
-    from hybrid_core.training.samplers import check_alpha, parse_sampler
-
-    sampler = parse_sampler(cfg.sampler).value
-    check_alpha(cfg.alpha)
-    check_temperature(cfg.temperature)
-
-    def need(ok: bool, msg: str) -> None:
-        if not ok:
-            raise TrainConfigError(msg)
-
-    need(isinstance(cfg.steps, int) and cfg.steps >= 1, f"steps must be a positive integer, got {cfg.steps!r}")
-    need(isinstance(cfg.batch_size, int) and cfg.batch_size >= 2, f"batch_size must be >= 2, got {cfg.batch_size!r}")
-    need(
-        cfg.mini_batch_size is None or (isinstance(cfg.mini_batch_size, int) and cfg.mini_batch_size >= 1),
-        f"mini_batch_size must be a positive integer or None, got {cfg.mini_batch_size!r}",
-    )
-    need(cfg.lr > 0, f"lr must be positive, got {cfg.lr}")
-    need(cfg.weight_decay >= 0, f"weight_decay must be >= 0, got {cfg.weight_decay}")
-    need(isinstance(cfg.warmup_steps, int) and cfg.warmup_steps >= 0, f"warmup_steps must be >= 0: {cfg.warmup_steps}")
-    need(cfg.grad_clip > 0, f"grad_clip must be positive, got {cfg.grad_clip}")
-    need(8 <= cfg.max_seq_length <= 8192, f"max_seq_length must be in [8, 8192], got {cfg.max_seq_length}")
-    need(cfg.train_split in ("all", "train"), f"train_split must be 'all' or 'train', got {cfg.train_split!r}")
-    need(0 < cfg.split_test_fraction < 1, f"split_test_fraction must be in (0, 1), got {cfg.split_test_fraction}")
-    need(cfg.checkpoint_every >= 0, f"checkpoint_every must be >= 0, got {cfg.checkpoint_every}")
-    need(cfg.keep_checkpoints >= 1, f"keep_checkpoints must be >= 1, got {cfg.keep_checkpoints}")
-    need(cfg.log_every >= 1, f"log_every must be >= 1, got {cfg.log_every}")
-    need(cfg.eval_every >= 0, f"eval_every must be >= 0, got {cfg.eval_every}")
-    return dataclasses.replace(cfg, sampler=sampler, alpha=float(cfg.alpha))
-
-
-def config_diff(old: dict, new: dict) -> dict[str, tuple[Any, Any]]:
-    """``{key: (old, new)}`` for the options that differ, ignoring RESUME_SAFE_KEYS and ``base_model``."""
-    old, new = json.loads(json.dumps(old)), json.loads(json.dumps(new))
-    keys = (set(old) | set(new)) - RESUME_SAFE_KEYS - {"base_model"}
-    return {k: (old.get(k), new.get(k)) for k in sorted(keys) if old.get(k) != new.get(k)}
-
-
-def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Linear warm-up to ``lr`` over ``warmup_steps``, then linear decay to 0 at ``steps``.
-
-    Like transformers' ``get_linear_schedule_with_warmup``, except that step 0 already trains
-    (lr/warmup instead of 0) and a warm-up longer than the run is capped at ``steps``. A pure
-    function of the step, so resuming needs no scheduler state.
-    """
-    warmup = min(cfg.warmup_steps, cfg.steps)
-    if step < warmup:
-        return cfg.lr * (step + 1) / warmup
-    return cfg.lr * max(0.0, (cfg.steps - step) / max(1, cfg.steps - warmup))
+__all__ = [
+    "RESUME_SAFE_KEYS",
+    "TrainConfig",
+    "TrainConfigError",
+    "config_diff",
+    "default_train_split",
+    "eval_sets",
+    "latest_checkpoint",
+    "leak_message",
+    "lr_at",
+    "read_log",
+    "train",
+    "validate_config",
+]
 
 
 # --------------------------------------------------------------------------- run folder helpers
-def latest_checkpoint(run: Run) -> tuple[int, Path] | None:
-    """The newest complete checkpoint (folders are renamed into place only when complete)."""
-    found = [
-        (int(p.name[5:]), p)
-        for p in (run.path / "checkpoints").glob("step-*")
-        if p.name[5:].isdigit() and (p / "trainer_state.json").is_file()
-    ]
-    return max(found) if found else None
-
-
 def _check_run(
     store: RunStore, name: str, cfg: TrainConfig, resume: bool
 ) -> tuple[Run | None, tuple[int, Path] | None]:
@@ -217,104 +133,6 @@ def read_log(run: Run) -> list[dict]:
         except ValueError:
             continue
     return out
-
-
-# --------------------------------------------------------------------------- checkpoints
-def _save_model(model, folder: Path, max_seq_length: int | None) -> None:
-    """A sentence-transformers folder with the base model's max length (training may truncate more)."""
-    train_len = model.max_seq_length
-    model.max_seq_length = max_seq_length
-    try:
-        model.save(str(folder), create_model_card=False)
-    finally:
-        model.max_seq_length = train_len
-
-
-def save_optimizer(opt, folder: Path) -> None:
-    """AdamW state as safetensors (tensors) + JSON (param groups): no pickle."""
-    from safetensors.torch import save_file
-
-    sd = opt.state_dict()
-    tensors = {f"{i}.{k}": v.detach().cpu().contiguous() for i, s in sd["state"].items() for k, v in s.items()}
-    save_file(tensors, str(folder / "optimizer.safetensors"))
-    write_json(folder / "optimizer.json", {"param_groups": sd["param_groups"]})
-
-
-def load_optimizer(opt, folder: Path) -> None:
-    from safetensors.torch import load_file
-
-    state: dict[int, dict] = {}
-    for key, t in load_file(str(folder / "optimizer.safetensors")).items():
-        i, k = key.split(".", 1)
-        state.setdefault(int(i), {})[k] = t
-    opt.load_state_dict({"state": state, "param_groups": read_json(folder / "optimizer.json")["param_groups"]})
-
-
-def _rng_tensors() -> dict:
-    import torch
-
-    out = {"cpu": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        out.update({f"cuda.{i}": s for i, s in enumerate(torch.cuda.get_rng_state_all())})
-    return out
-
-
-def _restore_rng(folder: Path, rank: int, log) -> None:
-    import torch
-    from safetensors.torch import load_file
-
-    f = folder / f"rng-rank{rank}.safetensors"
-    if not f.is_file():
-        log(f"note: no RNG state for rank {rank} in {folder.name} (process count changed?); dropout masks differ")
-        return
-    states = load_file(str(f))
-    torch.set_rng_state(states["cpu"])
-    cuda = [states[k] for k in sorted(k for k in states if k.startswith("cuda."))]
-    if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(cuda)
-
-
-def _barrier() -> None:
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
-
-
-def save_checkpoint(run: Run, step: int, model, opt, sampler, cfg: TrainConfig, max_len, rank: int, world: int) -> Path:
-    """Write ``checkpoints/step-<step>/`` atomically (temp folder renamed), then prune old ones."""
-    ckpts = run.path / "checkpoints"
-    tmp, final = ckpts / f".step-{step}.tmp", ckpts / f"step-{step}"
-    if rank == 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-    _barrier()
-    from safetensors.torch import save_file
-
-    save_file(_rng_tensors(), str(tmp / f"rng-rank{rank}.safetensors"))
-    _barrier()
-    if rank == 0:
-        _save_model(model, tmp, max_len)
-        save_optimizer(opt, tmp)
-        write_json(
-            tmp / "trainer_state.json",
-            {
-                "step": step,
-                "sampler": sampler.state_dict(),
-                "config": cfg.to_dict(),
-                "world_size": world,
-                "saved": now_iso(),
-            },
-        )
-        if final.exists():  # only after a resume that redid this step: the same state, written again
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-        done = sorted(int(p.name[5:]) for p in ckpts.glob("step-*") if p.name[5:].isdigit())
-        for old in done[: -cfg.keep_checkpoints]:
-            shutil.rmtree(ckpts / f"step-{old}", ignore_errors=True)
-        run.update_info(steps=step, last_checkpoint=final.name)
-    _barrier()
-    return final
 
 
 # --------------------------------------------------------------------------- the trainer
@@ -392,7 +210,8 @@ def train(
 
     from hybrid_core.models.loading import DEFAULT_MODEL, load_model, passage_prompt, query_prompt
     from hybrid_core.training.losses import build_loss
-    from hybrid_core.training.samplers import HybridBatchSampler, build_pairs
+    from hybrid_core.training.pairs import build_pairs
+    from hybrid_core.training.samplers import HybridBatchSampler
 
     cfg = validate_config(config)
     store = RunStore(runs_dir)
@@ -408,6 +227,7 @@ def train(
             split_seed=cfg.split_seed,
         )
         pairs = build_pairs(dataset, languages=cfg.train_languages)
+        evaluation = eval_sets(cfg, data_dir)  # a bad --eval-data fails here, before any step
         sampler = HybridBatchSampler(
             pairs,
             cfg.sampler,
@@ -418,7 +238,7 @@ def train(
             world_size=world,
             hard_negatives=cfg.hard_negatives,
         )
-        _barrier()
+        barrier()
         if run is None:
             if rank == 0:
                 final_model = str((store.path(run_name) / "model").resolve())  # evaluation loads this
@@ -431,7 +251,7 @@ def train(
                 created.update_info(
                     status="training", steps=0, train_pairs=len(pairs), train_data_fingerprint=dataset.fingerprint()
                 )
-            _barrier()
+            barrier()
             run = store.get(run_name)
         start = ckpt[0] if ckpt else 0
         log(
@@ -456,7 +276,7 @@ def train(
         if ckpt:
             load_optimizer(opt, ckpt[1])
             sampler.load_state_dict(read_json(ckpt[1] / "trainer_state.json")["sampler"])
-            _restore_rng(ckpt[1], rank, log)
+            restore_rng(ckpt[1], rank, log)
         if rank == 0:
             _truncate_log(run.path / "train_log.jsonl", start)
         net = model
@@ -486,7 +306,8 @@ def train(
         def features(texts: list[str]) -> dict:
             return {k: (v.to(dev) if torch.is_tensor(v) else v) for k, v in model.preprocess(texts).items()}
 
-        # ---- the loop
+        # ---- the loop (progress lines count steps, then one unit per evaluation set)
+        total_units = cfg.steps + len(evaluation)
         model.train()
         bar = tqdm(total=cfg.steps, initial=start, desc=run.name, disable=not progress or rank != 0, unit="step")
         log_file = (run.path / "train_log.jsonl").open("a", encoding="utf-8") if rank == 0 else None
@@ -526,22 +347,24 @@ def train(
                     "language": batch.language,
                     "question_ids": qids[batch.global_pairs].tolist(),
                     "seconds": round(time.perf_counter() - t0, 4),
+                    **(_rank_record(mode_info, rank_pairs, mode_code, langs, qids) if world > 1 else {}),
                 }
-                if world > 1:
-                    codes = {v: k for k, v in mode_code.items()}
-                    rec["rank_modes"] = [[codes[m], langs[li] if li >= 0 else None] for m, li in mode_info]
-                    rec["rank_question_ids"] = [qids[p].tolist() for p in rank_pairs]
                 log_file.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 log_file.flush()
             bar.update(1)
-            if (step + 1) % cfg.log_every == 0:
+            if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
                 bar.set_postfix(loss=f"{float(loss_value):.4f}", mode=batch.language or batch.mode, lr=f"{lr:.2e}")
                 if rank == 0:
                     run.update_info(steps=step + 1)
+                    log(
+                        progress_line(
+                            step + 1, total_units, f"{run.name}: step {step + 1}, loss {float(loss_value):.4f}"
+                        )
+                    )
             if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.steps:
                 save_checkpoint(run, step + 1, model, opt, sampler, cfg, base_max_len, rank, world)
-            if cfg.eval_data and cfg.eval_every and (step + 1) % cfg.eval_every == 0 and step + 1 < cfg.steps:
-                _evaluate_during(run, model, cfg, step + 1, rank, data_dir, log_file, log)
+            if evaluation and cfg.eval_every and (step + 1) % cfg.eval_every == 0 and step + 1 < cfg.steps:
+                _evaluate_during(run, model, evaluation, step + 1, rank, base_max_len, log_file, log)
             if delay:
                 time.sleep(delay)
         bar.close()
@@ -552,14 +375,14 @@ def train(
             target = run.path / "model"
             tmp = run.path / ".model.tmp"
             shutil.rmtree(tmp, ignore_errors=True)
-            _save_model(model, tmp, base_max_len)
+            save_model(model, tmp, base_max_len)
             if target.exists():
                 shutil.rmtree(target)
             os.replace(tmp, target)
             if world > 1:
                 log_file.write(json.dumps({"step": cfg.steps, "event": "rank_weight_sums", "sums": sums}) + "\n")
-        if cfg.eval_data:
-            _evaluate_during(run, model, cfg, cfg.steps, rank, data_dir, log_file, log)
+        if evaluation:  # the final model, through the one evaluation path: results/<data>/ like any run
+            _evaluate_final(run, model, evaluation, cfg, rank, base_max_len, log_file, log)
         if rank == 0:
             log_file.close()
             run.update_info(
@@ -570,13 +393,22 @@ def train(
                 world_size=world,
             )
             log(f"{run.name}: done, model in {run.path / 'model'}")
-        _barrier()
+        barrier()
         return run
     finally:
         if started_pg:
             import torch.distributed as dist
 
             dist.destroy_process_group()
+
+
+def _rank_record(mode_info, rank_pairs, mode_code: dict, langs: list, qids) -> dict:
+    """Under DDP: the mode and language every rank drew at this step, and each rank's question ids."""
+    codes = {v: k for k, v in mode_code.items()}
+    return {
+        "rank_modes": [[codes[m], langs[li] if li >= 0 else None] for m, li in mode_info],
+        "rank_question_ids": [qids[p].tolist() for p in rank_pairs],
+    }
 
 
 def _gather_floats(values: list[float], world: int) -> list[list[float]]:
@@ -591,27 +423,88 @@ def _gather_floats(values: list[float], world: int) -> list[list[float]]:
     return [o.tolist() for o in out]
 
 
-def _evaluate_during(run: Run, model, cfg: TrainConfig, step: int, rank: int, data_dir, log_file, log) -> None:
-    """Rank 0 scores the current weights on a seeded question sample of ``eval_data`` (no embedding cache)."""
+# The seed of the evaluation's question sample: the same questions for every run, whatever its training
+# seed, so that runs compare question by question (as the experiment's ``eval_seed``).
+EVAL_SAMPLE_SEED = 0
+
+
+def eval_sets(cfg: TrainConfig, data_dir=None) -> list:
+    """The data set ``eval_data`` names, cut to the seeded ``eval_max_questions`` sample (``<set>-q<n>-s0``).
+
+    Loaded before training starts, so a bad spec fails before the first step.
+    """
+    if not cfg.eval_data:
+        return []
+    return [
+        load_data_spec(
+            cfg.eval_data,
+            data_dir=data_dir,
+            test_fraction=cfg.split_test_fraction,
+            split_seed=cfg.split_seed,
+            max_questions=cfg.eval_max_questions or None,
+            sample_seed=EVAL_SAMPLE_SEED,
+        )
+    ]
+
+
+class _EvalMode:
+    """The model as it is saved (eval mode, the base model's max length) for the time of an evaluation."""
+
+    def __init__(self, model, max_seq_length: int | None) -> None:
+        self.model, self.max_len = model, max_seq_length
+
+    def __enter__(self):
+        self.train_len = self.model.max_seq_length
+        self.model.max_seq_length = self.max_len
+        self.model.eval()
+        return self.model
+
+    def __exit__(self, *exc) -> None:
+        self.model.max_seq_length = self.train_len
+        self.model.train()
+
+
+def _eval_record(step: int, data: str, macro: dict) -> dict:
+    """One ``train_log.jsonl`` line of the evaluation curve: mAP per kind and the rank distance."""
+    return {
+        "step": step,
+        "event": "eval",
+        "data": data,
+        **{f"{k}_map": round(v["map"], 4) for k, v in macro.items()},
+        "rank_distance": round(macro.get("multi", {}).get("rank_distance", float("nan")), 2),
+    }
+
+
+def _evaluate_during(run: Run, model, datasets: list, step: int, rank: int, max_len, log_file, log) -> None:
+    """Rank 0 scores the current weights for the log's curve (the scorer of every evaluation; no cache, no files)."""
     if rank == 0:
         from hybrid_core.evaluation.evaluate import evaluate_model
 
-        ds = load_data_spec(
-            cfg.eval_data, data_dir=data_dir, test_fraction=cfg.split_test_fraction, split_seed=cfg.split_seed
-        )
-        if cfg.eval_max_questions:
-            ds = ds.subset(max_questions=cfg.eval_max_questions, seed=cfg.seed)
-        model.eval()
-        macro = evaluate_model(model, ds, fingerprint=None).summary["macro"]
-        model.train()
-        rec = {
-            "step": step,
-            "event": "eval",
-            "data": cfg.eval_data,
-            **{f"{k}_map": round(v["map"], 4) for k, v in macro.items()},
-            "rank_distance": round(macro.get("multi", {}).get("rank_distance", float("nan")), 2),
-        }
-        log_file.write(json.dumps(rec) + "\n")
-        log_file.flush()
-        log(f"{run.name} step {step}: " + ", ".join(f"{k} {v}" for k, v in rec.items() if k.endswith("map")))
-    _barrier()
+        for ds in datasets:
+            with _EvalMode(model, max_len):
+                macro = evaluate_model(model, ds, fingerprint=None).summary["macro"]
+            _log_eval(_eval_record(step, ds.name, macro), run, log_file, log)
+    barrier()
+
+
+def _evaluate_final(run: Run, model, datasets: list, cfg: TrainConfig, rank: int, max_len, log_file, log) -> None:
+    """Rank 0 evaluates the final model (still in memory) through THE evaluation path into ``results/<data>/``."""
+    if rank == 0:
+        from hybrid_core.evaluation.run_eval import evaluate_run
+
+        with _EvalMode(model, max_len):
+            summaries = evaluate_run(
+                run, datasets, model=model, force=True, stages=(cfg.steps, cfg.steps + len(datasets)), log=log
+            )
+        for name, summary in summaries.items():
+            _log_eval(_eval_record(cfg.steps, name, summary["macro"]), run, log_file, log)
+    barrier()
+
+
+def _log_eval(rec: dict, run: Run, log_file, log) -> None:
+    log_file.write(json.dumps(rec) + "\n")
+    log_file.flush()
+    log(
+        f"{run.name} step {rec['step']} on {rec['data']}: "
+        + ", ".join(f"{k} {v}" for k, v in rec.items() if k.endswith("map"))
+    )

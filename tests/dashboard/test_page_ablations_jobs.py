@@ -56,7 +56,11 @@ def test_jobs_page_start_progress_and_cancel(dash, tmp_path, monkeypatch) -> Non
     no_exceptions(at)
     assert at.success[0].value.startswith("Started job")
     (job,) = jobs.list_jobs()
-    assert job.command.startswith("python -m hybrid_core train --run tj --sampler hybrid --steps 3 --alpha 0.5")
+    model = dash.models / "tiny-0" / "st"
+    assert (
+        job.command
+        == f"python -m hybrid_core train --run tj --model {model} --steps 3 --batch-size 16 --eval-data xquad-r"
+    )
     jobs.cancel(job.id)
     deadline = time.monotonic() + 30
     while not jobs.status(job.id).finished and time.monotonic() < deadline:
@@ -65,3 +69,22 @@ def test_jobs_page_start_progress_and_cancel(dash, tmp_path, monkeypatch) -> Non
     no_exceptions(at)
     assert "cancelled" in at.expander[-1].label
     assert any("-m hybrid_core train --run tj" in c.value for c in at.code)
+
+
+def test_jobs_train_form_refuses_the_leak_and_defaults_to_the_train_part(dash, tmp_path, monkeypatch) -> None:
+    """Issue 13 §5: all of mlqa-r + mlqa-r:test is refused; 'auto' trains on the article-disjoint part."""
+    monkeypatch.setenv("HYBRID_IR_CACHE", str(tmp_path / "cache"))
+    at = app("jobs")
+    at.text_input(key="jobs_train_run").input("leaky")
+    at.text_input(key="jobs_train_eval").input("mlqa-r:test")
+    at.selectbox(key="jobs_train_split").set_value("all")
+    at.button[1].click().run()
+    no_exceptions(at)
+    assert any("leaks its test questions" in e.value for e in at.error)
+    assert jobs.list_jobs() == []  # nothing started
+    at.selectbox(key="jobs_train_split").set_value("auto")
+    at.button[1].click().run()
+    assert at.success[0].value.endswith("(hybrid α=0.5, train part of mlqa-r)")
+    (job,) = jobs.list_jobs()
+    assert "--split train" in job.command
+    jobs.cancel(job.id)

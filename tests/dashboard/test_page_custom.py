@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import time
 
 import pytest
 
+from hybrid_core import jobs
 from hybrid_core.data import uploads
 from hybrid_core.runs import RunStore
 from tests.dashboard.helpers import app, no_exceptions
@@ -34,9 +36,8 @@ def _tree(folder) -> dict:
 
 def _upload(files, name: str = "my-set"):
     at = app("custom_queries", custom_corpus="tiny-parallel")
-    at.file_uploader(key="custom_files").set_value(files)
-    at.text_input(key="custom_name").input(name)
-    at.run()
+    at.file_uploader(key="custom_files").set_value(files).run()  # the name field follows the files ...
+    at.text_input(key="custom_name").input(name).run()  # ... until the user types one
     at.button(key="custom_validate").click().run()
     no_exceptions(at)
     return at
@@ -75,12 +76,30 @@ def test_oversized_upload_is_refused(runs_copy, monkeypatch) -> None:
     assert "over the" in at.error[0].value and "limit per file" in at.error[0].value
 
 
-def test_good_upload_then_evaluate_runs(runs_copy) -> None:
+def _wait(job_id: str, seconds: float = 240):
+    deadline = time.monotonic() + seconds
+    while not jobs.status(job_id).finished and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return jobs.status(job_id)
+
+
+def test_good_upload_then_evaluate_runs_as_a_job(runs_copy, dash) -> None:
     at = _upload([("q.csv", GOOD_CSV, "text/csv")])
     assert "**my-set**: 3 queries" in at.success[0].value
     assert RunStore(runs_copy).get("tiny-0").datasets() == ["tiny-parallel"]  # validation writes nothing
-    at.multiselect(key="custom_eval_runs").set_value(["tiny-0", "tiny-1"])
+    assert at.multiselect(key="custom_eval_runs").value == ["tiny-0", "tiny-1"]  # two different models
     at.button(key="custom_evaluate").click().run()
+    no_exceptions(at)
+    # the upload is saved where the job loads it, and the evaluation runs as a background job
+    saved = dash.cache / "uploads" / "my-set"
+    assert (saved / "upload.json").is_file() and (saved / "files" / "q.csv").read_bytes() == GOOD_CSV
+    job_id = at.session_state["custom_job"][0]
+    assert jobs.status(job_id).argv[-5:] == ["--runs", "tiny-0", "tiny-1", "--data", str(saved)]
+    st = _wait(job_id)
+    assert st.state == "done", jobs.tail(job_id, 20)
+    assert st.progress == 1.0
+    assert any(line.startswith("[1/2] tiny-0: my-set done") for line in jobs.tail(job_id, 40))
+    at.run()
     no_exceptions(at)
     store = RunStore(runs_copy)
     for run in ("tiny-0", "tiny-1"):
@@ -90,6 +109,26 @@ def test_good_upload_then_evaluate_runs(runs_copy) -> None:
     assert list(table.index) == ["tiny-0", "tiny-1"]
     kind = next(iter(summary["macro"]))
     assert table.loc["tiny-0", "map"].startswith(f"{summary['macro'][kind]['map']:.3f}")
+
+
+def test_set_name_follows_the_uploaded_files(runs_copy) -> None:
+    at = app("custom_queries", custom_corpus="tiny-parallel")
+    assert at.text_input(key="custom_name").value == "upload-set"
+    at.file_uploader(key="custom_files").set_value([("ro-en questions.csv", GOOD_CSV, "text/csv")])
+    at.run()
+    assert at.text_input(key="custom_name").value == "upload-ro-en-questions"
+    at.file_uploader(key="custom_files").set_value([("danube.tsv", GOOD_CSV.replace(b",", b"\t"), "text/tsv")])
+    at.run()
+    assert at.text_input(key="custom_name").value == "upload-danube"
+
+
+def test_default_runs_have_distinct_models(runs_copy) -> None:
+    """A second run of tiny-0's model is not picked by default; tiny-1 (another model) is."""
+    store = RunStore(runs_copy)
+    store.create("tiny-0-again", kind="evaluate", model=store.get("tiny-0").info["model"])
+    shutil.copytree(runs_copy / "tiny-0" / "results", runs_copy / "tiny-0-again" / "results")
+    at = _upload([("q.csv", GOOD_CSV, "text/csv")])
+    assert at.multiselect(key="custom_eval_runs").value == ["tiny-0", "tiny-1"]
 
 
 def test_free_text_search_across_languages(runs_copy) -> None:

@@ -50,12 +50,17 @@ def test_experiment_table_and_files(preset, tmp_path):
     assert table["arm"].tolist() == ["untrained", "x-x-mono", "x-y", "hybrid-0.5"]
     sets = ["synth-q10-s0", "synth-test-q10-s0"]
     for ds in sets:
-        for col in ("mono", "cross", "multi", "RD"):
+        for col in ("mono mAP", "cross mAP", "multi mAP", "RD"):
             assert table[f"{ds} {col}"].notna().all()
     assert (folder / "table.csv").is_file() and (folder / "table.md").is_file()
     md = (folder / "table.md").read_text()
     assert "seeded sample of 10 question ids" in md and "| hybrid-0.5 |" in md
     assert pd.read_csv(folder / "table.csv")["arm"].tolist() == table["arm"].tolist()
+    # whole-job progress: the marks of every stage (base evaluation, then train + evaluate per arm) only grow
+    from hybrid_core.progress import parse_progress_line
+
+    fractions = [f for f in (parse_progress_line(str(m)) for m in lines) if f is not None]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
     store = RunStore()
     runs = {r.name: r.info for r in store.list()}
     assert set(runs) == {"mini-base", "mini-x-x-mono", "mini-x-y", "mini-hybrid-0.5"}
@@ -79,9 +84,9 @@ def test_experiment_table_and_files(preset, tmp_path):
 def test_paper_checks_by_hand():
     t = pd.DataFrame(
         [
-            {"arm": "m", "d mono": 0.8, "d cross": 0.6, "d multi": 0.5, "d RD": 400.0},
-            {"arm": "x", "d mono": 0.7, "d cross": 0.7, "d multi": 0.6, "d RD": 300.0},
-            {"arm": "h", "d mono": 0.8, "d cross": 0.7, "d multi": 0.6, "d RD": 290.0},
+            {"arm": "m", "d mono mAP": 0.8, "d cross mAP": 0.6, "d multi mAP": 0.5, "d RD": 400.0},
+            {"arm": "x", "d mono mAP": 0.7, "d cross mAP": 0.7, "d multi mAP": 0.6, "d RD": 300.0},
+            {"arm": "h", "d mono mAP": 0.8, "d cross mAP": 0.7, "d multi mAP": 0.6, "d RD": 290.0},
         ]
     )
     assert paper_checks(t, "h", "m", "x") == [
@@ -100,3 +105,10 @@ def test_presets_load_and_bad_presets():
         load_preset("fast")
     with pytest.raises(HybridIRError, match=r"alpha must be a probability"):
         experiment_config("quick", alpha=2.0)
+
+
+def test_leaking_preset_is_refused(tmp_path):
+    bad = tmp_path / "leaky.json"
+    bad.write_text(json.dumps({"train": {"train_data": "mlqa-r", "train_split": "all"}, "eval_data": ["mlqa-r:test"]}))
+    with pytest.raises(HybridIRError, match="leaks its test questions"):
+        experiment_config(str(bad))
