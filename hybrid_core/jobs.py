@@ -10,7 +10,8 @@ Layout of ``<cache>/jobs/<id>/``::
 A small supervisor process (``python -m hybrid_core.jobs <job dir>``) starts the command in its own
 process group, waits, and writes ``rc``; so status survives the dashboard restarting, and several
 dashboard sessions (or a terminal) see the same jobs. Progress is read from the log: the last
-``tqdm``-style ``n/total`` or ``NN%`` it printed.
+``tqdm``-style ``n/total`` or ``NN%`` it printed. At most :func:`max_jobs` jobs run at once (the
+dashboard has no login: a cap keeps a flood of clicks from starting a flood of processes).
 """
 
 from __future__ import annotations
@@ -29,10 +30,21 @@ from pathlib import Path
 
 from hybrid_core import paths
 from hybrid_core.errors import HybridIRError
-from hybrid_core.io_utils import read_json, write_json
+from hybrid_core.io_utils import file_lock, kill_point, read_json, write_json
 
 _PROGRESS = re.compile(r"(\d+)%\|.*?(\d+)/(\d+)|(?<![\d.])(\d+)\s*/\s*(\d+)(?![\d.])|(\d{1,3})%")
 _ACTIVE: dict[str, subprocess.Popen] = {}  # supervisors started by this process (reaped on status)
+DEFAULT_MAX_JOBS = 2  # one per CPU core of the reference machine; $HYBRID_IR_MAX_JOBS overrides
+
+
+def max_jobs() -> int:
+    """How many jobs may run at once: ``$HYBRID_IR_MAX_JOBS`` (a positive integer) or 2."""
+    raw = os.environ.get("HYBRID_IR_MAX_JOBS", "").strip()
+    if not raw:
+        return DEFAULT_MAX_JOBS
+    if not raw.isdigit() or int(raw) < 1:
+        raise HybridIRError(f"HYBRID_IR_MAX_JOBS must be a positive integer, got {raw!r}")
+    return int(raw)
 
 
 def jobs_dir(root: str | Path | None = None) -> Path:
@@ -101,13 +113,28 @@ class JobStatus:
     def command(self) -> str:
         """The command line, with this interpreter shown as ``python``."""
         argv = ["python", *self.argv[1:]] if self.argv[:1] == [sys.executable] else self.argv
-        return " ".join(argv)
+        return shlex.join(argv)
 
 
 def start(argv: list[str], label: str = "", root: str | Path | None = None, env: dict | None = None) -> str:
-    """Start ``argv`` in the background; returns the job id at once."""
+    """Start ``argv`` in the background; returns the job id at once.
+
+    Refused with a HybridIRError when :func:`max_jobs` jobs are already running (checked and started
+    under a lock, so two sessions clicking at once cannot both take the last slot).
+    """
     if not argv or not all(isinstance(a, str) for a in argv):
         raise HybridIRError("a job needs a command: a non-empty list of strings")
+    with file_lock(jobs_dir(root) / ".start.lock"):
+        active = running(root)
+        if len(active) >= max_jobs():
+            raise HybridIRError(
+                f"{len(active)} jobs are running, the limit is {max_jobs()} ($HYBRID_IR_MAX_JOBS); wait for one "
+                "to finish or cancel one on the Jobs page"
+            )
+        return _start(argv, label, root, env)
+
+
+def _start(argv: list[str], label: str, root: str | Path | None, env: dict | None) -> str:
     job_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
     folder = jobs_dir(root) / job_id
     folder.mkdir(parents=True)
@@ -245,7 +272,8 @@ def list_jobs(root: str | Path | None = None, limit: int = 50) -> list[JobStatus
     if not folder.is_dir():
         return []
     out = []
-    for d in sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.name, reverse=True)[:limit]:
+    entries = (p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for d in sorted(entries, key=lambda p: p.name, reverse=True)[:limit]:
         try:
             out.append(status(d.name, root))
         except (HybridIRError, ValueError):
@@ -283,6 +311,7 @@ def _supervise(folder: Path) -> int:
             rc = child.wait()
     tmp = folder / ".rc.tmp"
     tmp.write_text(str(rc))
+    kill_point("job:before-rc")
     os.replace(tmp, folder / "rc")
     return rc
 

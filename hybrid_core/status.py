@@ -5,6 +5,8 @@ Cheap on purpose (file checks only, no torch): the dashboard's home page calls t
 
 from __future__ import annotations
 
+import ipaddress
+
 import pandas as pd
 
 from hybrid_core import paths
@@ -22,6 +24,27 @@ EVALUATE_PRESETS: dict[str, dict] = {
         "args": ("evaluate", "--data", "xquad-r", "mlqa-r"),
     },
 }
+
+
+def exposure_warning(address: str | None) -> str | None:
+    """A warning when the dashboard listens beyond this machine (``server.address`` not loopback), else None.
+
+    The dashboard has no login and can start training and evaluation processes, so anyone who can
+    reach it can use this machine's CPU and disk. An empty address is Streamlit's default: every interface.
+    """
+    host = (address or "").strip().strip("[]")
+    if host == "localhost":
+        return None
+    try:
+        if host and ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        pass
+    where = f"address {host!r}" if host else "every network interface (no server.address set)"
+    return (
+        f"This dashboard listens on {where}, not only on this machine. It has no login and can start processes: "
+        "expose it only behind a reverse proxy with authentication (see README, Security and reliability)."
+    )
 
 
 def data_status(data_dir: str | None = None) -> pd.DataFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from hybrid_core import jobs
-from hybrid_core.status import EVALUATE_PRESETS, data_status, model_status, runs_overview
+from hybrid_core.status import EVALUATE_PRESETS, data_status, exposure_warning, model_status, runs_overview
 from pages import _ui
 
 _ui.ensure_app_navigation()
@@ -17,6 +17,8 @@ st.caption(
     "Train and analyse multilingual dense retrievers with hybrid batch training: monolingual, cross-lingual and "
     "multilingual retrieval, language bias, ablations."
 )
+if exposed := exposure_warning(st.get_option("server.address")):
+    st.warning(exposed, icon=":material/public:")
 
 
 def _start_preset(preset: str) -> None:

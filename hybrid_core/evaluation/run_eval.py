@@ -37,7 +37,7 @@ def evaluate_run(
     out: dict[str, dict] = {}
     for ds in datasets:
         fp = ds.fingerprint()
-        if not force and run.has_result(ds.name, fp):
+        if not force and run.has_result(ds.name, fp, kinds):
             log(f"{run.name}: results for {ds.name} are on disk, not recomputed")
             out[ds.name] = run.summary(ds.name)
             continue
@@ -54,6 +54,7 @@ def evaluate_run(
             "model_fingerprint": fingerprint,
             "evaluated": now_iso(),
             "timings": ev.timings,
+            "kinds": list(kinds),
             **ev.summary,
         }
         run.save_result(ds.name, ev.per_query, summary)
@@ -84,10 +85,15 @@ def evaluate_model_as_run(
                 f"run {name!r} exists for model {run.info.get('model')!r}, not {model_name!r}; pick another --run name"
             )
     else:
+        fingerprint = model_fingerprint(resolve_model(model_name))  # checks the model before a run folder exists
         run = store.create(name, kind="evaluate", model=model_name, config={"kinds": list(kwargs.get("kinds", KINDS))})
-        run.update_info(model_fingerprint=model_fingerprint(resolve_model(model_name)))
+        run.update_info(model_fingerprint=fingerprint)
     t0 = time.perf_counter()
-    summaries = evaluate_run(run, datasets, **kwargs)
+    try:
+        summaries = evaluate_run(run, datasets, **kwargs)
+    except BaseException:
+        store.discard_if_empty(run)  # a model that fails to load must not keep the name
+        raise
     kwargs.get("log", print)(f"{run.name}: done in {time.perf_counter() - t0:.1f} s -> {run.path}")
     return run, summaries
 
