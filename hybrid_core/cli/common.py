@@ -57,12 +57,11 @@ def non_negative_float(text: str) -> float:
     return value
 
 
-def probability(text: str) -> float:
-    """argparse type: a number in [0, 1]."""
-    value = finite_float(text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
-    return value
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one ``error:`` line (exit 2), like every other user error."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def add_runs_dir(sp: argparse.ArgumentParser) -> None:

@@ -21,7 +21,6 @@ from hybrid_core.cli.common import (
     non_negative_int,
     positive_float,
     positive_int,
-    probability,
 )
 
 # (flag, TrainConfig field, type, help); every default is None so an omitted flag keeps the preset's value.
@@ -30,7 +29,7 @@ _TRAIN_FLAGS: list[tuple[str, str, Callable[[str], Any], str]] = [
     ("--data", "train_data", str, "training set: xquad-r, mlqa-r or a path (default mlqa-r)"),
     ("--split", "train_split", str, "'all', or 'train' = the article-disjoint train part (default all)"),
     ("--sampler", "sampler", str, "x-x | x-x-mono | x-y | hybrid (default hybrid)"),
-    ("--alpha", "alpha", probability, "hybrid: probability of an X-X-mono batch (default 0.5)"),
+    ("--alpha", "alpha", finite_float, "hybrid: probability of an X-X-mono batch (default 0.5)"),
     ("--steps", "steps", positive_int, "optimizer steps (default 1000)"),
     ("--batch-size", "batch_size", positive_int, "pairs per step over all processes (default 32; paper 100)"),
     ("--mini-batch-size", "mini_batch_size", positive_int, "GradCache chunk size for large batches on small memory"),
