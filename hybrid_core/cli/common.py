@@ -64,6 +64,17 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
+def run_name(text: str) -> str:
+    """argparse type: a valid run name (checked before any data or model is loaded)."""
+    from hybrid_core.errors import RunError
+    from hybrid_core.runs import validate_name
+
+    try:
+        return validate_name(text)
+    except RunError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_runs_dir(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--runs-dir", help="run store (default: $HYBRID_IR_RUNS or cache/runs)")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hybrid_core.cli.common import add_data_options, load_sets, positive_int
+from hybrid_core.cli.common import add_data_options, load_sets, positive_int, run_name
 from hybrid_core.evaluation.settings import KINDS
 
 
@@ -62,14 +62,14 @@ def cmd_export(args) -> None:
 def register(sub) -> None:
     sp = sub.add_parser("evaluate", help="evaluate a model on mono / cross / multilingual settings into a run folder")
     sp.add_argument("--model", help="sentence-transformers name or local folder (default: multilingual-e5-small)")
-    sp.add_argument("--run", help="run name (default: eval-<model>)")
+    sp.add_argument("--run", type=run_name, help="run name (default: eval-<model>)")
     sp.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
     sp.add_argument("--force", action="store_true", help="recompute results already on disk")
     add_data_options(sp)
     sp.set_defaults(func=cmd_evaluate)
 
     sp = sub.add_parser("export", help="write TREC run + qrels files, or summary tables as CSV / LaTeX")
-    sp.add_argument("--run", required=True, help="run name")
+    sp.add_argument("--run", type=run_name, required=True, help="run name")
     sp.add_argument("--format", choices=["trec", "csv", "latex"], default="trec")
     sp.add_argument("--setting", default="all", help="'en->de', 'en->multi' or 'all' (trec only)")
     sp.add_argument(
