@@ -47,3 +47,14 @@ def write_dirs(tmp_path, monkeypatch) -> list[Path]:
     (tmp_path / "work").mkdir()
     monkeypatch.chdir(tmp_path / "work")
     return dirs
+
+
+def pytest_collection_modifyitems(config, items):
+    """``fuzz`` tests (the long fuzzing runs) only run when ``-m`` names them, e.g. ``-m fuzz``."""
+    markexpr = config.getoption("markexpr") or ""
+    if "fuzz" in markexpr and "not fuzz" not in markexpr:
+        return
+    skip = pytest.mark.skip(reason="long fuzzing run: select it with -m fuzz")
+    for item in items:
+        if item.get_closest_marker("fuzz"):
+            item.add_marker(skip)
