@@ -151,9 +151,11 @@ class Run:
         f = self.result_dir(dataset) / SUMMARY
         if not f.is_file():
             raise RunError(f"run {self.name!r} has no results for {dataset!r}; evaluate it first")
-        self._check(dataset, (SUMMARY,))
         try:
+            self._check(dataset, (SUMMARY,))
             summary = read_json(f)
+        except FileNotFoundError:  # replaced by a concurrent commit between the check and the read
+            raise RunError(f"run {self.name!r}: results for {dataset!r} are being rewritten; read again") from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise RunError(f"run {self.name!r}: {f.name} for {dataset!r} is corrupt ({exc})") from None
         if not isinstance(summary, dict):
@@ -164,9 +166,13 @@ class Run:
         f = self.result_dir(dataset) / PER_QUERY
         if not f.is_file():
             raise RunError(f"run {self.name!r} has no per-query results for {dataset!r}")
-        self._check(dataset, (PER_QUERY,))
         try:
+            self._check(dataset, (PER_QUERY,))
             return pd.read_parquet(f)
+        except RunError:
+            raise
+        except FileNotFoundError:
+            raise RunError(f"run {self.name!r}: results for {dataset!r} are being rewritten; read again") from None
         except Exception as exc:  # pyarrow raises several types for a damaged file
             raise RunError(f"run {self.name!r}: per_query.parquet for {dataset!r} is unreadable ({exc})") from None
 
