@@ -218,7 +218,10 @@ def parse_squad(obj: Any, language: str, source: str) -> LanguageFile:
                 cand_ids.append(cid)
                 out.candidates.append((cid, _clean(text), paragraph))
                 out.candidate_article.append(ai)
-            for qi, qa in enumerate(par.get("qas") or []):
+            qas = par.get("qas")
+            if qas is not None and not isinstance(qas, list):
+                raise DataError(f"{where}: 'qas' must be a list of question objects")
+            for qi, qa in enumerate(qas or []):
                 where_q = f"{where}.qas[{qi}]"
                 qid = _need(qa, "id", (str, int), where_q)
                 qid, question = str(qid), _need(qa, "question", str, where_q).strip()

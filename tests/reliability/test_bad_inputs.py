@@ -111,7 +111,8 @@ SQUAD_CASES: list[tuple[str, bytes, str]] = [
     ("id-duplicate", squad(lambda p: p["qas"].append(dict(p["qas"][0]))), "duplicate question id 'q1'"),
     ("answer-outside", squad(qa("answers", [{"text": "x", "answer_start": 99}])), "no question whose answer"),
     ("contexts-empty", squad(lambda p: p.update(context="", sentences=[], sentence_breaks=[])), "no sentences"),
-    ("qas-dict", squad(par("qas", {"id": "q1"})), "missing or invalid 'id'"),
+    ("qas-dict", squad(par("qas", {"id": "q1"})), "'qas' must be a list"),
+    ("qas-number", squad(par("qas", 5)), "'qas' must be a list"),  # found by test_fuzz.py
 ]
 
 BEIR_CASES: list[tuple[str, dict, str]] = [

@@ -9,6 +9,7 @@ with ``$HYBRID_IR_FUZZ_EXAMPLES`` (default 20,000) each.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import warnings
@@ -23,6 +24,10 @@ from hybrid_core.data import load_beir, load_lareqa, load_query_set, load_squad,
 from hybrid_core.data.dataset import RetrievalDataset
 from hybrid_core.data.lareqa import clear_cache
 from hybrid_core.errors import HybridIRError
+from tests.reliability.test_bad_inputs import CORPUS as VALID_CORPUS
+from tests.reliability.test_bad_inputs import QRELS as VALID_QRELS
+from tests.reliability.test_bad_inputs import QUERIES as VALID_QUERIES
+from tests.reliability.test_bad_inputs import SQUAD
 
 FUZZ_EXAMPLES = 1000
 LONG_EXAMPLES = int(os.environ.get("HYBRID_IR_FUZZ_EXAMPLES", "20000"))
@@ -79,7 +84,28 @@ def any_bytes(shaped: st.SearchStrategy[bytes]) -> st.SearchStrategy[bytes]:
     return st.one_of(shaped, shaped, shaped, damaged(shaped), st.binary(max_size=200), json_any.map(as_bytes))
 
 
-squad_bytes = any_bytes(squad_doc.map(as_bytes))
+def _mutate_squad(field: str | None, value) -> bytes:
+    """The valid SQuAD document of the bad-input corpus with one field replaced (None: unchanged)."""
+    doc = copy.deepcopy(SQUAD)
+    par = doc["data"][0]["paragraphs"][0]
+    qa = par["qas"][0]
+    if field in ("context", "sentences", "sentence_breaks", "qas"):
+        par[field] = value
+    elif field in ("id", "question", "answers"):
+        qa[field] = value
+    elif field == "answer_start":
+        qa["answers"][0]["answer_start"] = value
+    elif field == "extra-qa":
+        par["qas"].append(value)
+    return as_bytes(doc)
+
+
+near_valid_squad = st.tuples(
+    st.sampled_from([None, None, "context", "sentences", "sentence_breaks", "qas", "id", "question", "answers",
+                     "answer_start", "extra-qa"]),
+    st.one_of(ints, text, json_any, st.lists(st.lists(ints, max_size=2), max_size=3), qa),
+).map(lambda t: _mutate_squad(*t))  # fmt: skip
+squad_bytes = any_bytes(st.one_of(squad_doc.map(as_bytes), near_valid_squad, near_valid_squad))
 
 record = st.fixed_dictionaries(
     {},
@@ -94,18 +120,27 @@ jsonl = st.lists(st.one_of(record.map(json.dumps), record.map(json.dumps), text)
     lambda lines: "\n".join(lines).encode()
 )
 jsonl_bytes = any_bytes(jsonl)
+extra_lines = st.one_of(st.just(""), st.lists(st.one_of(record.map(json.dumps), text), max_size=2).map("\n".join))
+corpus_plus = extra_lines.map(lambda extra: (VALID_CORPUS + extra).encode())
+queries_plus = extra_lines.map(lambda extra: (VALID_QUERIES + extra).encode())
+near_valid_corpus = st.one_of(corpus_plus, corpus_plus, any_bytes(corpus_plus))
+near_valid_queries = st.one_of(queries_plus, queries_plus, any_bytes(queries_plus))
 score = st.sampled_from(["1", "0", "2", "-1", "0.5", "1.0", "inf", "nan", "1e400", "x", ""]) | text
 qrels_line = st.tuples(st.sampled_from(["q1", "q2", "q9", ""]), st.sampled_from(["d1", "d2", "d9", ""]), score)
+qrels_plus = st.lists(qrels_line.map("\t".join) | text, max_size=2) | st.just([])
+qrels_plus = qrels_plus.map(lambda ls: (VALID_QRELS + "\n".join(ls)).encode())
+near_valid_qrels = st.one_of(qrels_plus, qrels_plus, any_bytes(qrels_plus))
 qrels_bytes = any_bytes(
     st.lists(qrels_line.map("\t".join) | text, max_size=5).map(
         lambda ls: ("query-id\tcorpus-id\tscore\n" + "\n".join(ls)).encode()
     )
 )
 cell = st.sampled_from(["hi", "en", "de", "xx", "d1", "d1|d2", "d9", "", "Alpha", '"', ","]) | text
+csv_row = st.one_of(
+    st.lists(cell, min_size=1, max_size=5).map(",".join), st.sampled_from(["hi,en,d1,", "ho,en,d1|d2,", "x,de,,Gamma"])
+)
 csv_bytes = any_bytes(
-    st.lists(st.lists(cell, min_size=1, max_size=5).map(",".join), max_size=5).map(
-        lambda rows: ("query,language,relevant_ids,answer\n" + "\n".join(rows)).encode()
-    )
+    st.lists(csv_row, max_size=5).map(lambda rows: ("query,language,relevant_ids,answer\n" + "\n".join(rows)).encode())
 )
 qs_record = st.fixed_dictionaries(
     {},
@@ -118,7 +153,12 @@ qs_record = st.fixed_dictionaries(
         "question_id": opt(cell),
     },
 )
-qs_jsonl_bytes = any_bytes(st.lists(qs_record.map(json.dumps), max_size=4).map(lambda ls: "\n".join(ls).encode()))
+qs_line = st.one_of(
+    qs_record.map(json.dumps),
+    st.just('{"query": "hi", "language": "en", "relevant_ids": ["d1", "d2"]}'),
+    st.just('{"query": "ho", "language": "de", "answer": "gamma", "question_id": "x"}'),
+)
+qs_jsonl_bytes = any_bytes(st.lists(qs_line, max_size=4).map(lambda ls: "\n".join(ls).encode()))
 
 CORPUS = pd.DataFrame(
     {"id": ["d1", "d2", "d3"], "text": ["Alpha one", "Beta two hi", "Gamma"], "language": ["en", "en", "de"]}
@@ -188,10 +228,23 @@ def query_set(tmp: Path, data: bytes, suffix: str) -> None:
 upload_name = st.sampled_from(
     ["en.json", "EN.json", "de.json", "q.csv", "q.jsonl", "corpus.jsonl", "queries.jsonl", "test.tsv", "x.txt", ".h"]
 ) | st.text(max_size=12)
-upload_files = st.lists(
-    st.tuples(upload_name, st.one_of(squad_bytes, jsonl_bytes, qrels_bytes, csv_bytes, qs_jsonl_bytes)),
+random_upload = st.lists(
+    st.tuples(
+        upload_name,
+        st.one_of(
+            squad_bytes, jsonl_bytes, near_valid_corpus, near_valid_queries, near_valid_qrels, csv_bytes, qs_jsonl_bytes
+        ),
+    ),
     min_size=0,
     max_size=4,
+)
+upload_files = st.one_of(
+    random_upload,
+    near_valid_squad.map(lambda b: [("en.json", b)]),
+    st.tuples(near_valid_corpus, near_valid_queries, near_valid_qrels).map(
+        lambda t: [("corpus.jsonl", t[0]), ("queries.jsonl", t[1]), ("test.tsv", t[2])]
+    ),
+    st.tuples(st.sampled_from(["q.csv", "q.tsv", "q.jsonl"]), st.one_of(csv_bytes, qs_jsonl_bytes)).map(lambda t: [t]),
 )
 UPLOAD_CORPUS = RetrievalDataset(
     "c", pd.DataFrame({"id": ["q1"], "text": ["hi"], "language": ["en"], "question_id": ["q1"], "article": [""]}),
@@ -218,7 +271,11 @@ def _tests(n: int):
         lareqa_folder(tmp_path_factory.getbasetemp() / f"fz{n}", en, de)
 
     @fuzz(n)
-    @given(corpus=jsonl_bytes, queries=jsonl_bytes, qrels=qrels_bytes)
+    @given(
+        corpus=st.one_of(jsonl_bytes, near_valid_corpus, near_valid_corpus),
+        queries=st.one_of(jsonl_bytes, near_valid_queries, near_valid_queries),
+        qrels=st.one_of(qrels_bytes, near_valid_qrels, near_valid_qrels),
+    )
     def t_beir(tmp_path_factory, corpus, queries, qrels):
         beir_folder(tmp_path_factory.getbasetemp() / f"fz{n}", corpus, queries, qrels)
 
