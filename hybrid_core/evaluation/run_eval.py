@@ -76,7 +76,8 @@ def evaluate_model_as_run(
     store = store or RunStore()
     model_name = model_name_or_path or DEFAULT_MODEL
     name = run_name or _default_run_name(model_name)
-    if store.exists(name):
+    created = not store.exists(name)
+    if not created:
         run = store.get(name)
         if run.info.get("model") != model_name:
             from hybrid_core.errors import RunError
@@ -92,7 +93,8 @@ def evaluate_model_as_run(
     try:
         summaries = evaluate_run(run, datasets, **kwargs)
     except BaseException:
-        store.discard_if_empty(run)  # a model that fails to load must not keep the name
+        if created:
+            store.discard_if_empty(run)  # a model that fails to load must not keep the name
         raise
     kwargs.get("log", print)(f"{run.name}: done in {time.perf_counter() - t0:.1f} s -> {run.path}")
     return run, summaries
