@@ -11,11 +11,14 @@ A small supervisor process (``python -m hybrid_core.jobs <job dir>``) starts the
 process group, waits, and writes ``rc``; so status survives the dashboard restarting, and several
 dashboard sessions (or a terminal) see the same jobs. Progress is read from the log: the last
 whole-job ``[k/n]`` line it printed (:mod:`hybrid_core.progress`), else the last ``tqdm``-style
-``n/total`` or ``NN%``.
+``n/total`` or ``NN%``. At most :func:`max_jobs` jobs run at once (the dashboard has no login: a cap
+keeps a flood of clicks from starting a flood of processes); :func:`exposure_warning` says when the
+dashboard is reachable from beyond this machine.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -30,7 +33,7 @@ from pathlib import Path
 
 from hybrid_core import paths
 from hybrid_core.errors import HybridIRError
-from hybrid_core.io_utils import read_json, write_json
+from hybrid_core.io_utils import file_lock, kill_point, read_json, write_json
 from hybrid_core.progress import parse_progress_line
 
 #: One-click evaluations of the default model offered when the run store is empty.
@@ -47,8 +50,41 @@ EVALUATE_PRESETS: dict[str, dict] = {
     },
 }
 
+
+def exposure_warning(address: str | None) -> str | None:
+    """A warning when the dashboard listens beyond this machine (``server.address`` not loopback), else None.
+
+    The dashboard has no login and can start training and evaluation processes, so anyone who can
+    reach it can use this machine's CPU and disk. An empty address is Streamlit's default: every interface.
+    """
+    host = (address or "").strip().strip("[]")
+    if host == "localhost":
+        return None
+    try:
+        if host and ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        pass
+    where = f"address {host!r}" if host else "every network interface (no server.address set)"
+    return (
+        f"This dashboard listens on {where}, not only on this machine. It has no login and can start processes: "
+        "expose it only behind a reverse proxy with authentication (see README, Security and reliability)."
+    )
+
+
 _PROGRESS = re.compile(r"(\d+)%\|.*?(\d+)/(\d+)|(?<![\d.])(\d+)\s*/\s*(\d+)(?![\d.])|(\d{1,3})%")
 _ACTIVE: dict[str, subprocess.Popen] = {}  # supervisors started by this process (reaped on status)
+DEFAULT_MAX_JOBS = 2  # one per CPU core of the reference machine; $HYBRID_IR_MAX_JOBS overrides
+
+
+def max_jobs() -> int:
+    """How many jobs may run at once: ``$HYBRID_IR_MAX_JOBS`` (a positive integer) or 2."""
+    raw = os.environ.get("HYBRID_IR_MAX_JOBS", "").strip()
+    if not raw:
+        return DEFAULT_MAX_JOBS
+    if not raw.isdigit() or int(raw) < 1:
+        raise HybridIRError(f"HYBRID_IR_MAX_JOBS must be a positive integer, got {raw!r}")
+    return int(raw)
 
 
 def jobs_dir(root: str | Path | None = None) -> Path:
@@ -166,13 +202,28 @@ class JobStatus:
     def command(self) -> str:
         """The command line, with this interpreter shown as ``python``."""
         argv = ["python", *self.argv[1:]] if self.argv[:1] == [sys.executable] else self.argv
-        return " ".join(argv)
+        return shlex.join(argv)
 
 
 def start(argv: list[str], label: str = "", root: str | Path | None = None, env: dict | None = None) -> str:
-    """Start ``argv`` in the background; returns the job id at once."""
+    """Start ``argv`` in the background; returns the job id at once.
+
+    Refused with a HybridIRError when :func:`max_jobs` jobs are already running (checked and started
+    under a lock, so two sessions clicking at once cannot both take the last slot).
+    """
     if not argv or not all(isinstance(a, str) for a in argv):
         raise HybridIRError("a job needs a command: a non-empty list of strings")
+    with file_lock(jobs_dir(root) / ".start.lock"):
+        active = running(root)
+        if len(active) >= max_jobs():
+            raise HybridIRError(
+                f"{len(active)} jobs are running, the limit is {max_jobs()} ($HYBRID_IR_MAX_JOBS); wait for one "
+                "to finish or cancel one on the Jobs page"
+            )
+        return _start(argv, label, root, env)
+
+
+def _start(argv: list[str], label: str, root: str | Path | None, env: dict | None) -> str:
     job_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
     folder = jobs_dir(root) / job_id
     folder.mkdir(parents=True)
@@ -318,7 +369,8 @@ def list_jobs(root: str | Path | None = None, limit: int = 50) -> list[JobStatus
     if not folder.is_dir():
         return []
     out = []
-    for d in sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.name, reverse=True)[:limit]:
+    entries = (p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for d in sorted(entries, key=lambda p: p.name, reverse=True)[:limit]:
         try:
             out.append(status(d.name, root))
         except (HybridIRError, ValueError):
@@ -432,6 +484,7 @@ def _supervise(folder: Path) -> int:
             rc = child.wait()
     tmp = folder / ".rc.tmp"
     tmp.write_text(str(rc))
+    kill_point("job:before-rc")
     os.replace(tmp, folder / "rc")
     return rc
 

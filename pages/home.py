@@ -7,7 +7,7 @@ import streamlit as st
 from hybrid_core import jobs
 from hybrid_core.analysis.overview import INCOMPLETE, describe_dataset, runs_overview
 from hybrid_core.data.available import data_status
-from hybrid_core.jobs import EVALUATE_PRESETS
+from hybrid_core.jobs import EVALUATE_PRESETS, exposure_warning
 from hybrid_core.models.loading import model_status
 from pages import _ui
 
@@ -20,6 +20,8 @@ st.caption(
     "Train and analyse multilingual dense retrievers with hybrid batch training: monolingual, cross-lingual and "
     "multilingual retrieval, language bias, ablations."
 )
+if exposed := exposure_warning(st.get_option("server.address")):
+    st.warning(exposed, icon=":material/public:")
 
 
 def _start_preset(preset: str) -> None:

@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 
+from hybrid_core.cli.common import Parser
 from hybrid_core.errors import HybridIRError
 
 #: Modules that register commands, in the order ``--help`` lists them.
@@ -21,7 +22,7 @@ COMMAND_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="python -m hybrid_core",
         description="hybrid-ir: train and evaluate multilingual dense retrievers (mono / cross / multilingual).",
     )
@@ -32,8 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; user errors print one line and exit 2, never a traceback."""
-    args = build_parser().parse_args(argv)
+    """Entry point; user errors (bad options included) print one line and return 2, never a traceback."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2)
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
     try:
         args.func(args)
     except HybridIRError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 DEFAULT_SETS = ("xquad-r", "mlqa-r")
 
@@ -27,6 +28,51 @@ def non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
     return value
+
+
+def finite_float(text: str) -> float:
+    """argparse type: a finite number (no nan / inf)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a finite number >= 0."""
+    value = finite_float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one ``error:`` line (exit 2), like every other user error."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def run_name(text: str) -> str:
+    """argparse type: a valid run name (checked before any data or model is loaded)."""
+    from hybrid_core.errors import RunError
+    from hybrid_core.runs import validate_name
+
+    try:
+        return validate_name(text)
+    except RunError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_runs_dir(sp: argparse.ArgumentParser) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hybrid_core.cli.common import add_data_options, load_sets, positive_int
+from hybrid_core.cli.common import add_data_options, load_sets, positive_int, run_name
 from hybrid_core.errors import HybridIRError
 from hybrid_core.evaluation.settings import KINDS
 
@@ -40,10 +40,10 @@ def cmd_evaluate(args) -> None:
     else:
         run, summaries = evaluate_model_as_run(args.model, datasets, run_name=args.run, store=store, **options)
         by_run = {run.name: summaries}
-    for run_name, summaries in by_run.items():
+    for rname, summaries in by_run.items():
         for name, summary in summaries.items():
             print(
-                f"\n{run_name} on {name}  ({summary['n_queries']} queries; encode "
+                f"\n{rname} on {name}  ({summary['n_queries']} queries; encode "
                 f"{summary['timings']['encode_seconds']:.1f} s, score {summary['timings']['score_seconds']:.1f} s)"
             )
             print(summary_table(summary).to_string(float_format=lambda v: f"{v:.3f}", na_rep="-"))
@@ -67,15 +67,17 @@ def cmd_export(args) -> None:
 def register(sub) -> None:
     sp = sub.add_parser("evaluate", help="evaluate a model on mono / cross / multilingual settings into a run folder")
     sp.add_argument("--model", help="sentence-transformers name or local folder (default: multilingual-e5-small)")
-    sp.add_argument("--run", help="run name (default: eval-<model>)")
-    sp.add_argument("--runs", nargs="+", help="instead: evaluate these existing runs, each with its own model")
+    sp.add_argument("--run", type=run_name, help="run name (default: eval-<model>)")
+    sp.add_argument(
+        "--runs", nargs="+", type=run_name, help="instead: evaluate these existing runs, each with its own model"
+    )
     sp.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
     sp.add_argument("--force", action="store_true", help="recompute results already on disk")
     add_data_options(sp)
     sp.set_defaults(func=cmd_evaluate)
 
     sp = sub.add_parser("export", help="write TREC run + qrels files, or summary tables as CSV / LaTeX")
-    sp.add_argument("--run", required=True, help="run name")
+    sp.add_argument("--run", type=run_name, required=True, help="run name")
     sp.add_argument("--format", choices=["trec", "csv", "latex"], default="trec")
     sp.add_argument("--setting", default="all", help="'en->de', 'en->multi' or 'all' (trec only)")
     sp.add_argument(

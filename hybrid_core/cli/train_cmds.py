@@ -11,32 +11,41 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
+from typing import Any
 
-from hybrid_core.cli.common import add_runs_dir
+from hybrid_core.cli.common import (
+    add_runs_dir,
+    finite_float,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 
 # (flag, TrainConfig field, type, help); every default is None so an omitted flag keeps the preset's value.
-_TRAIN_FLAGS: list[tuple[str, str, type, str]] = [
+_TRAIN_FLAGS: list[tuple[str, str, Callable[[str], Any], str]] = [
     ("--model", "model", str, "base model: sentence-transformers name or folder (default multilingual-e5-small)"),
     ("--data", "train_data", str, "training set: xquad-r, mlqa-r or a path (default mlqa-r)"),
     ("--split", "train_split", str, "'all', or 'train' = the article-disjoint train part (default all)"),
     ("--sampler", "sampler", str, "x-x | x-x-mono | x-y | hybrid (default hybrid)"),
-    ("--alpha", "alpha", float, "hybrid: probability of an X-X-mono batch (default 0.5)"),
-    ("--steps", "steps", int, "optimizer steps (default 1000)"),
-    ("--batch-size", "batch_size", int, "pairs per step over all processes (default 32; paper 100)"),
-    ("--mini-batch-size", "mini_batch_size", int, "GradCache chunk size for large batches on small memory"),
-    ("--lr", "lr", float, "peak learning rate (default 3e-5)"),
-    ("--weight-decay", "weight_decay", float, "AdamW weight decay (default 0.01)"),
-    ("--warmup-steps", "warmup_steps", int, "linear warm-up steps (default 100)"),
-    ("--grad-clip", "grad_clip", float, "max gradient norm (default 1.0)"),
-    ("--temperature", "temperature", float, "InfoNCE temperature (default 0.05)"),
-    ("--max-seq-length", "max_seq_length", int, "tokens per text in training (default 64)"),
-    ("--seed", "seed", int, "seed for batches, modes and dropout (default 0)"),
-    ("--checkpoint-every", "checkpoint_every", int, "steps between checkpoints (default 100; 0 = none)"),
-    ("--keep-checkpoints", "keep_checkpoints", int, "newest checkpoints kept (default 2)"),
-    ("--log-every", "log_every", int, "steps between progress updates (default 10)"),
+    ("--alpha", "alpha", finite_float, "hybrid: probability of an X-X-mono batch (default 0.5)"),
+    ("--steps", "steps", positive_int, "optimizer steps (default 1000)"),
+    ("--batch-size", "batch_size", positive_int, "pairs per step over all processes (default 32; paper 100)"),
+    ("--mini-batch-size", "mini_batch_size", positive_int, "GradCache chunk size for large batches on small memory"),
+    ("--lr", "lr", positive_float, "peak learning rate (default 3e-5)"),
+    ("--weight-decay", "weight_decay", non_negative_float, "AdamW weight decay (default 0.01)"),
+    ("--warmup-steps", "warmup_steps", non_negative_int, "linear warm-up steps (default 100)"),
+    ("--grad-clip", "grad_clip", positive_float, "max gradient norm (default 1.0)"),
+    ("--temperature", "temperature", finite_float, "InfoNCE temperature (default 0.05)"),
+    ("--max-seq-length", "max_seq_length", positive_int, "tokens per text in training (default 64)"),
+    ("--seed", "seed", non_negative_int, "seed for batches, modes and dropout (default 0)"),
+    ("--checkpoint-every", "checkpoint_every", non_negative_int, "steps between checkpoints (default 100; 0 = none)"),
+    ("--keep-checkpoints", "keep_checkpoints", positive_int, "newest checkpoints kept (default 2)"),
+    ("--log-every", "log_every", positive_int, "steps between progress updates (default 10)"),
     ("--eval-data", "eval_data", str, "evaluate on this set at the end, e.g. xquad-r or mlqa-r:test"),
-    ("--eval-max-questions", "eval_max_questions", int, "question sample for --eval-data (default 50)"),
-    ("--eval-every", "eval_every", int, "also evaluate every N steps (default 0 = end only)"),
+    ("--eval-max-questions", "eval_max_questions", non_negative_int, "question sample for --eval-data (default 50)"),
+    ("--eval-every", "eval_every", non_negative_int, "also evaluate every N steps (default 0 = end only)"),
 ]
 
 
@@ -80,16 +89,22 @@ def _train_config(args):
 
 
 def cmd_train(args) -> None:
+    from contextlib import nullcontext
+
+    from hybrid_core.runs import RunStore
     from hybrid_core.training.trainer import train
 
-    run = train(
-        _train_config(args),
-        args.run,
-        resume=args.resume,
-        data_dir=args.data_dir,
-        runs_dir=args.runs_dir,
-        device=args.device,
-    )
+    # one trainer per run name: a second one (not a torchrun peer) fails at once instead of mixing checkpoints
+    lone = int(os.environ.get("RANK", "0")) == 0
+    with RunStore(args.runs_dir).exclusive(args.run, "train") if lone else nullcontext():
+        run = train(
+            _train_config(args),
+            args.run,
+            resume=args.resume,
+            data_dir=args.data_dir,
+            runs_dir=args.runs_dir,
+            device=args.device,
+        )
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, one summary line is enough
         return
     info = run.info
@@ -154,9 +169,11 @@ def register(subparsers) -> None:
     sp = subparsers.add_parser("experiment", help="train X-X-mono, X-Y and hybrid from one start; compare them")
     sp.add_argument("--preset", default="quick", help="quick (CPU, < 45 min), paper (GPU) or a .json path")
     sp.add_argument("--name", help="experiment name (default: the preset's name)")
-    sp.add_argument("--steps", type=int, help="override the preset's steps per arm")
+    sp.add_argument("--steps", type=positive_int, help="override the preset's steps per arm")
     sp.add_argument("--model", help="override the base model")
-    sp.add_argument("--eval-max-questions", type=int, help="override the evaluation sample (0 = whole sets)")
+    sp.add_argument(
+        "--eval-max-questions", type=non_negative_int, help="override the evaluation sample (0 = whole sets)"
+    )
     sp.add_argument("--out", help="experiment folder (default: cache/experiments/<name>)")
     sp.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/")
     add_runs_dir(sp)

@@ -10,7 +10,7 @@ record, else the ``language`` argument for the whole folder. A candidate's text 
 
 from __future__ import annotations
 
-import warnings
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +19,7 @@ from hybrid_core.data.dataset import RetrievalDataset
 from hybrid_core.data.lareqa import cached_dataset, files_key
 from hybrid_core.data.querysets import check_language, read_jsonl, read_text
 from hybrid_core.errors import DataError
+from hybrid_core.runs import derive_name
 
 
 def _language(rec: dict, default: str | None, path: Path, line: int) -> str:
@@ -71,6 +72,17 @@ def read_corpus(path: Path, language: str | None = None) -> pd.DataFrame:
     )
 
 
+def _grade(text: str, where: str) -> int:
+    """A relevance grade: an integer (``2``, ``-1``; ``1.0`` is 1); fractions, inf and nan are errors."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise DataError(f"{where}: score {text!r} is not a number") from None
+    if not math.isfinite(value) or value != int(value) or abs(value) > 2**31:
+        raise DataError(f"{where}: score {text.strip()!r} is not an integer relevance grade (0, 1, 2, ...)")
+    return int(value)
+
+
 def _qrels(path: Path) -> list[tuple[str, str, int, int]]:
     """``(query id, corpus id, score, line)`` rows of a qrels TSV (the header line is optional)."""
     rows = []
@@ -82,10 +94,7 @@ def _qrels(path: Path) -> list[tuple[str, str, int, int]]:
             continue
         if len(parts) != 3:
             raise DataError(f"{path}: line {n}: expected 3 tab-separated fields (query-id, corpus-id, score)")
-        try:
-            score = int(float(parts[2]))
-        except ValueError:
-            raise DataError(f"{path}: line {n}: score {parts[2]!r} is not a number") from None
+        score = _grade(parts[2], f"{path}: line {n}")
         rows.append((parts[0].strip(), parts[1].strip(), score, n))
     if not rows:
         raise DataError(f"{path}: no judgements")
@@ -97,8 +106,8 @@ def load_beir(
 ) -> RetrievalDataset:
     """A BEIR folder as a (non-parallel) RetrievalDataset; only queries with a positive judgement are kept.
 
-    Judgements with score <= 0 are dropped (non-relevant); ones that name an id absent from
-    ``corpus.jsonl`` or ``queries.jsonl`` are dropped with a warning (some public BEIR sets have a few).
+    Judgements with score <= 0 are dropped (non-relevant); a judgement that names an id absent from
+    ``corpus.jsonl`` or ``queries.jsonl`` is an error (the qrels belong to another corpus or split).
     """
     folder = Path(folder)
     if language is not None:
@@ -111,7 +120,7 @@ def load_beir(
     if not split_path.is_file():
         found = sorted(p.stem for p in qrels_path.glob("*.tsv")) if qrels_path.is_dir() else []
         raise DataError(f"{split_path}: file not found; qrels splits available: {found}")
-    name = name or folder.resolve().name
+    name = name or derive_name(folder.resolve().name)
 
     def build() -> RetrievalDataset:
         corpus = read_corpus(corpus_path, language)
@@ -127,8 +136,9 @@ def load_beir(
                 qrels.setdefault(qid, {})[did] = score
         if dropped:
             shown = ", ".join(f"{i!r} (line {n})" for i, n in dropped[:3])
-            warnings.warn(
-                f"{split_path}: dropped {len(dropped)} judgement(s) naming unknown ids, e.g. {shown}", stacklevel=3
+            raise DataError(
+                f"{split_path}: {len(dropped)} judgement(s) name ids absent from corpus.jsonl / queries.jsonl, "
+                f"e.g. {shown}"
             )
         if not qrels:
             raise DataError(f"{split_path}: no positive judgement matches a query and a document")

@@ -20,7 +20,6 @@ are computed from every ``<lang>.json`` in the folder, so they do not change wit
 from __future__ import annotations
 
 import functools
-import json
 import re
 import threading
 import warnings
@@ -36,6 +35,8 @@ from hybrid_core.data.dataset import RetrievalDataset
 from hybrid_core.data.querysets import ISO_639_1, check_language, read_text
 from hybrid_core.data.union_find import components
 from hybrid_core.errors import DataError
+from hybrid_core.io_utils import json_error, loads_json
+from hybrid_core.runs import derive_name
 
 # ---------------------------------------------------------------- sentence splitting
 
@@ -145,9 +146,9 @@ def read_json(path: Path) -> Any:
     """Parse a UTF-8 JSON file; errors name the file and the line/column."""
     text = read_text(path)
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise DataError(f"{path}: invalid JSON at line {e.lineno}, column {e.colno} ({e.msg})") from None
+        return loads_json(text)
+    except ValueError as e:  # syntax, a huge integer, nesting too deep
+        raise DataError(f"{path}: {json_error(e)}") from None
 
 
 def _need(obj: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -176,10 +177,17 @@ def _breaks(par: dict, context: str, where: str) -> tuple[list[str], list[tuple[
             pos = i + len(s)
         return sents, spans, False
     ok = isinstance(breaks, list) and all(
-        isinstance(b, list) and len(b) == 2 and all(isinstance(x, int) for x in b) and 0 <= b[0] <= b[1] for b in breaks
+        isinstance(b, list)
+        and len(b) == 2
+        and all(isinstance(x, int) and not isinstance(x, bool) for x in b)
+        and 0 <= b[0] <= b[1] <= len(context)
+        for b in breaks
     )
     if not ok:
-        raise DataError(f"{where}: 'sentence_breaks' must be a list of [start, end] integer pairs")
+        raise DataError(
+            f"{where}: 'sentence_breaks' must be a list of [start, end] integer pairs within the context "
+            f"(0 <= start <= end <= {len(context)})"
+        )
     spans = [(b[0], b[1]) for b in breaks]
     if sents is None:
         sents = [context[b:e] for b, e in spans]
@@ -211,7 +219,10 @@ def parse_squad(obj: Any, language: str, source: str) -> LanguageFile:
                 cand_ids.append(cid)
                 out.candidates.append((cid, _clean(text), paragraph))
                 out.candidate_article.append(ai)
-            for qi, qa in enumerate(par.get("qas") or []):
+            qas = par.get("qas")
+            if qas is not None and not isinstance(qas, list):
+                raise DataError(f"{where}: 'qas' must be a list of question objects")
+            for qi, qa in enumerate(qas or []):
                 where_q = f"{where}.qas[{qi}]"
                 qid = _need(qa, "id", (str, int), where_q)
                 qid, question = str(qid), _need(qa, "question", str, where_q).strip()
@@ -221,7 +232,10 @@ def parse_squad(obj: Any, language: str, source: str) -> LanguageFile:
                     raise DataError(f"{where_q}: empty question")
                 out.question_article[qid] = ai
                 hits: list[str] = []
-                for ans in qa.get("answers") or []:
+                answers = qa.get("answers")
+                if answers is not None and not isinstance(answers, list):
+                    raise DataError(f"{where_q}: 'answers' must be a list of {{text, answer_start}} objects")
+                for ans in answers or []:
                     start = ans.get("answer_start") if isinstance(ans, dict) else None
                     if not isinstance(start, int) or isinstance(start, bool):
                         continue
@@ -349,8 +363,11 @@ def files_key(paths: Iterable[Path]) -> tuple:
     """(resolved path, mtime, size) of every file: the part of a cache key that tracks edits."""
     out = []
     for p in paths:
-        st = Path(p).stat()
-        out.append((str(Path(p).resolve()), st.st_mtime_ns, st.st_size))
+        try:
+            st = Path(p).stat()
+            out.append((str(Path(p).resolve(strict=True)), st.st_mtime_ns, st.st_size))
+        except (OSError, RuntimeError) as exc:  # dangling symlink, symlink loop, no permission
+            raise DataError(f"{p}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
     return tuple(out)
 
 
@@ -408,7 +425,7 @@ def load_lareqa(folder: str | Path, languages: list[str] | None = None, name: st
         if unknown or not languages:
             raise DataError(f"{folder}: no file for language(s) {unknown}; available: {sorted(files)}")
     keep = tuple(sorted(set(languages or files)))
-    name = name or folder.resolve().name
+    name = name or derive_name(folder.resolve().name)
 
     def build() -> RetrievalDataset:
         parsed = []
@@ -440,7 +457,7 @@ def load_squad(path: str | Path, language: str | None = None, name: str | None =
     check_language(language, str(path))
     if not path.is_file():
         raise DataError(f"{path}: file not found")
-    name = name or (f"{path.resolve().parent.name}-{language}" if path.stem == language else path.stem)
+    name = name or derive_name(f"{path.resolve().parent.name}-{language}" if path.stem == language else path.stem)
     return cached_dataset(
         ("squad", files_key([path]), language, name),
         lambda: build_dataset([parse_file(path, language)], {language}, name, link_questions=False),

@@ -26,6 +26,8 @@ import pandas as pd
 
 from hybrid_core.data.dataset import CORPUS_COLUMNS, RetrievalDataset
 from hybrid_core.errors import DataError
+from hybrid_core.io_utils import loads_json
+from hybrid_core.runs import derive_name
 
 _ISO_TEXT = """
 aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz ee el en
@@ -63,7 +65,10 @@ def read_text(path: Path) -> str:
         raise DataError(f"{path}: file not found")
     if not path.is_file():
         raise DataError(f"{path}: not a file")
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -81,9 +86,10 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataError(f"{path}: line {n} is not valid JSON ({e.msg} at column {e.colno})") from None
+            obj = loads_json(line)
+        except ValueError as e:  # syntax, a huge integer, nesting too deep
+            detail = f"{e.msg} at column {e.colno}" if isinstance(e, json.JSONDecodeError) else str(e)[:200]
+            raise DataError(f"{path}: line {n} is not valid JSON ({detail})") from None
         if not isinstance(obj, dict):
             raise DataError(f"{path}: line {n} is not a JSON object")
         yield n, obj
@@ -236,7 +242,7 @@ def load_query_set(
     queries = pd.DataFrame(q_rows, columns=["id", "text", "language", "question_id", "article"])
     langs_per_q = queries.groupby("question_id")["language"].nunique()
     return RetrievalDataset(
-        name=name or path.stem,
+        name=name or derive_name(path.stem),
         queries=queries,
         corpus=frame.reset_index(drop=True),
         qrels=qrels,

@@ -27,7 +27,8 @@ from hybrid_core.data.beir import read_corpus
 from hybrid_core.data.dataset import RetrievalDataset
 from hybrid_core.errors import DataError, HybridIRError
 
-MAX_FILE_BYTES = 50 * 2**20  # per file
+MAX_UPLOAD_MB = 50  # per file; .streamlit/config.toml's server.maxUploadSize must equal it (a test checks)
+MAX_FILE_BYTES = MAX_UPLOAD_MB * 2**20
 MAX_FILES = 16
 MAX_QUERIES = 20_000  # evaluating more in a dashboard session is a job for the CLI
 QUERY_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson")
@@ -47,10 +48,14 @@ def check_files(files: Sequence[tuple[str, bytes]]) -> dict[str, bytes]:
     if len(files) > MAX_FILES:
         raise DataError(f"{len(files)} files uploaded; at most {MAX_FILES} are accepted")
     out: dict[str, bytes] = {}
+    lower: dict[str, str] = {}
     for name, data in files:
         base = _clean_name(name)
         if base in out:
             raise DataError(f"{base}: uploaded twice")
+        if base.lower() in lower:  # the parsers lower-case names: en.json and EN.json would collide
+            raise DataError(f"{lower[base.lower()]} and {base}: names differ only in case; upload one of them")
+        lower[base.lower()] = base
         if len(data) > MAX_FILE_BYTES:
             raise DataError(
                 f"{base}: {len(data) / 2**20:.1f} MB is over the {MAX_FILE_BYTES // 2**20} MB limit per file"

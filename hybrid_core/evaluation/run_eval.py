@@ -53,7 +53,7 @@ def evaluate_run(
     info = run.info
     fingerprint = info.get("model_fingerprint") or model_fingerprint(resolve_model(info["model"]))
     first, total = stages or (0, len(datasets))
-    todo = [force or not run.has_result(ds.name, ds.fingerprint()) for ds in datasets]
+    todo = [force or not run.has_result(ds.name, ds.fingerprint(), kinds) for ds in datasets]
     previous = info.get("status")
     if any(todo):
         run.update_info(status="evaluating")
@@ -107,6 +107,7 @@ def _evaluate_one(run: Run, model, ds: RetrievalDataset, fingerprint: str, kinds
         "model_fingerprint": fingerprint,
         "evaluated": now_iso(),
         "timings": ev.timings,
+        "kinds": list(kinds),
         **ev.summary,
     }
     run.save_result(ds.name, ev.per_query, summary)
@@ -137,17 +138,24 @@ def evaluate_model_as_run(
     store = store or RunStore()
     model_name = model_name_or_path or DEFAULT_MODEL
     name = run_name or _default_run_name(model_name)
-    if store.exists(name):
+    created = not store.exists(name)
+    if not created:
         run = store.get(name)
         if run.info.get("model") != model_name:
             raise RunError(
                 f"run {name!r} exists for model {run.info.get('model')!r}, not {model_name!r}; pick another --run name"
             )
     else:
+        fingerprint = model_fingerprint(resolve_model(model_name))  # checks the model before a run folder exists
         run = store.create(name, kind="evaluate", model=model_name, config={"kinds": list(kwargs.get("kinds", KINDS))})
-        run.update_info(model_fingerprint=model_fingerprint(resolve_model(model_name)))
+        run.update_info(model_fingerprint=fingerprint)
     t0 = time.perf_counter()
-    summaries = evaluate_run(run, datasets, **kwargs)
+    try:
+        summaries = evaluate_run(run, datasets, **kwargs)
+    except BaseException:
+        if created:
+            store.discard_if_empty(run)  # a model that fails to load must not keep the name
+        raise
     kwargs.get("log", print)(f"{run.name}: done in {time.perf_counter() - t0:.1f} s -> {run.path}")
     return run, summaries
 

@@ -4,7 +4,8 @@ Cache layout: ``cache/embeddings/<key>/shard-*.npz`` where ``key`` hashes the mo
 prompt and the max sequence length; each shard holds ``hashes`` (sha1 of each text, 20 bytes) and
 ``embeddings`` (float32). A text is encoded once per key, whatever data set or slice it came from;
 shards are written atomically under unique names, so concurrent evaluations never corrupt each
-other. Loaded with ``allow_pickle=False``.
+other. Loaded with ``allow_pickle=False``. A damaged shard (empty, truncated, mismatched arrays) is
+deleted with a warning and its texts are encoded again; temporary files of killed writers go after an hour.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+import warnings
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from hybrid_core import paths
-from hybrid_core.io_utils import atomic_path
+from hybrid_core.io_utils import atomic_path, kill_point, remove_stale_tmp
 
 
 def _text_hashes(texts: Sequence[str]) -> np.ndarray:
@@ -42,12 +45,16 @@ class EmbeddingCache:
     def _refresh(self) -> None:
         if not self.folder.is_dir():
             return
+        if not self._loaded:
+            remove_stale_tmp(self.folder)
         for shard in sorted(self.folder.glob("shard-*.npz")):
             if shard.name in self._loaded:
                 continue
-            with np.load(shard, allow_pickle=False) as z:
-                for h, e in zip(z["hashes"], z["embeddings"], strict=True):
-                    self._index[bytes(h)] = e
+            rows = read_shard(shard)
+            if rows is None:
+                continue
+            for h, e in zip(*rows, strict=True):
+                self._index[bytes(h)] = e
             self._loaded.add(shard.name)
 
     def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -66,9 +73,29 @@ class EmbeddingCache:
         target = self.folder / f"shard-{uuid.uuid4().hex}.npz"
         with atomic_path(target) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, hashes=hashes, embeddings=embeddings.astype(np.float32))
+            kill_point("shard:inside-write")
+            fh.flush()
+            os.fsync(fh.fileno())
         for h, e in zip(hashes, embeddings, strict=True):
             self._index[bytes(h)] = e
         self._loaded.add(target.name)
+
+
+def read_shard(shard: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(hashes, embeddings)`` of a shard, or None after deleting a damaged one with a warning."""
+    try:
+        with np.load(shard, allow_pickle=False) as z:
+            hashes, emb = z["hashes"], z["embeddings"]
+        if hashes.dtype != np.dtype("S20") or emb.ndim != 2 or len(hashes) != len(emb) or emb.dtype != np.float32:
+            raise ValueError(f"arrays of shape {hashes.shape} {hashes.dtype} / {emb.shape} {emb.dtype}")
+    except FileNotFoundError:  # removed by another process meanwhile
+        return None
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        detail = f"{type(exc).__name__}: {exc}"
+        warnings.warn(f"{shard}: damaged embedding shard ({detail}); deleted, recomputing", stacklevel=3)
+        shard.unlink(missing_ok=True)
+        return None
+    return hashes, emb
 
 
 def encode(

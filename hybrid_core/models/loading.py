@@ -121,11 +121,7 @@ def load_model(
     ref = resolve_model(name_or_path)
     path = Path(ref).expanduser()
     if path.is_dir():
-        if not any((path / f).is_file() for f in ("modules.json", "config.json")):
-            raise ModelError(
-                f"{path} is not a sentence-transformers or Hugging Face model folder "
-                "(no modules.json or config.json in it)"
-            )
+        check_model_folder(path)
     elif path.exists():
         raise ModelError(f"{path} is a file; a model is a folder (sentence-transformers or Hugging Face)")
     elif _looks_like_path(ref):
@@ -145,17 +141,47 @@ def load_model(
     return model
 
 
+def check_model_folder(path: Path) -> Path:
+    """``path`` if it looks like a model folder (``modules.json`` or ``config.json`` in it), else a ModelError."""
+    if not any((path / f).is_file() for f in ("modules.json", "config.json")):
+        raise ModelError(
+            f"{path} is not a sentence-transformers or Hugging Face model folder (no modules.json or config.json in it)"
+        )
+    return path
+
+
+def model_files(path: Path) -> list[Path]:
+    """The model's own files: those directly in the folder plus those in the module folders that
+    ``modules.json`` names (``1_Pooling``, ...). Never a walk of arbitrary sub-folders."""
+    folders = [path]
+    try:
+        modules = json.loads((path / "modules.json").read_text("utf-8")) if (path / "modules.json").is_file() else []
+    except (OSError, ValueError, RecursionError):
+        modules = []
+    for m in modules if isinstance(modules, list) else []:
+        sub = m.get("path") if isinstance(m, dict) else None
+        if isinstance(sub, str) and sub and ".." not in Path(sub).parts and not Path(sub).is_absolute():
+            folders.append(path / sub)
+    files = []
+    for folder in folders:
+        if folder.is_dir():
+            files += [p for p in folder.iterdir() if p.is_file()]
+    return sorted(set(files))
+
+
 def model_fingerprint(name_or_path: str | os.PathLike) -> str:
-    """Cache key for a model: for a local folder, sha256 over weight files' (name, size, mtime_ns) and
-    the other files' contents (hidden files and ``*.md`` skipped); for a hub name, the name itself."""
+    """Cache key for a model: for a local model folder, sha256 over the model's own files
+    (:func:`model_files`): weight files by (name, size, mtime_ns), the others by content (hidden files
+    and ``*.md`` skipped); for a hub name, the name itself. A folder that is no model is a ModelError."""
     ref = str(name_or_path)
     path = default_model_path() if ref == DEFAULT_MODEL else Path(ref).expanduser()
     if not path.is_dir():
         return ref
+    check_model_folder(path)
     digest = hashlib.sha256()
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+    for file in model_files(path):
         rel = file.relative_to(path)
-        if any(part.startswith(".") for part in rel.parts) or file.suffix == ".md" or "__pycache__" in rel.parts:
+        if any(part.startswith(".") for part in rel.parts) or file.suffix == ".md":
             continue
         digest.update(rel.as_posix().encode("utf-8") + b"\0")
         if file.suffix in WEIGHT_SUFFIXES:

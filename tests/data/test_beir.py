@@ -96,11 +96,17 @@ def test_bad_input(tmp_path, kwargs, file, problem):
     assert file in str(e.value)
 
 
-def test_unknown_ids_in_qrels_are_dropped_with_warning(tmp_path):
+def test_unknown_ids_in_qrels_are_an_error(tmp_path):
     folder = make_beir(tmp_path / "u", qrels=QRELS + "q9\td1\t1\nq1\td9\t1\n")
-    with pytest.warns(UserWarning, match=r"test\.tsv: dropped 2 judgement\(s\) naming unknown ids, e\.g\. 'q9'"):
-        ds = load_beir(folder)
-    assert ds.qrels["q1"] == {"d1": 1}
+    with pytest.raises(DataError, match=r"test\.tsv: 2 judgement\(s\) name ids absent from corpus.jsonl"):
+        load_beir(folder)
+
+
+@pytest.mark.parametrize("score", ["0.5", "inf", "-inf", "nan", "1e400", "2.25"])
+def test_non_integer_grades_are_an_error(tmp_path, score):
+    folder = make_beir(tmp_path / "g", qrels=QRELS + f"q1\td2\t{score}\n")
+    with pytest.raises(DataError, match=rf"line 6: score '{score}' is not an integer relevance grade"):
+        load_beir(folder)
 
 
 def test_missing_files(tmp_path):
