@@ -191,18 +191,15 @@ class Evaluation:
 
 
 def embed_dataset(
-    model, dataset: RetrievalDataset, fingerprint: str | None, progress: bool = False
+    model, dataset: RetrievalDataset, fingerprint: str | None, progress: bool = False, precision: str | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Query and candidate embeddings with the model's own prompts, through the cache."""
+    """Query and candidate embeddings with the model's own prompts, through the (precision-keyed) cache."""
     from hybrid_core.models.encode import encode
     from hybrid_core.models.loading import passage_prompt, query_prompt
 
-    q = encode(
-        model, dataset.queries["text"].tolist(), query_prompt(model), model_fingerprint=fingerprint, progress=progress
-    )
-    c = encode(
-        model, dataset.corpus["text"].tolist(), passage_prompt(model), model_fingerprint=fingerprint, progress=progress
-    )
+    kw = {"model_fingerprint": fingerprint, "progress": progress, "precision": precision}
+    q = encode(model, dataset.queries["text"].tolist(), query_prompt(model), **kw)
+    c = encode(model, dataset.corpus["text"].tolist(), passage_prompt(model), **kw)
     return q, c
 
 
@@ -213,10 +210,11 @@ def evaluate_model(
     fingerprint: str | None = None,
     kinds: tuple[str, ...] = KINDS,
     progress: bool = False,
+    precision: str | None = None,
 ) -> Evaluation:
     """Encode (cached) and score every setting of ``dataset`` for a loaded sentence-transformers model."""
     t0 = time.perf_counter()
-    q_emb, c_emb = embed_dataset(model, dataset, fingerprint, progress)
+    q_emb, c_emb = embed_dataset(model, dataset, fingerprint, progress, precision)
     t1 = time.perf_counter()
     per_query = score_all(dataset, q_emb, c_emb, settings_for(dataset, kinds))
     summary = summarize(per_query, dataset)

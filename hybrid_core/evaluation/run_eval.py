@@ -22,21 +22,25 @@ def evaluate_run(
     force: bool = False,
     progress: bool = False,
     log=print,
+    precision: str = "fp32",
 ) -> dict[str, dict]:
     """Evaluate the run's model on each data set and store the results in the run folder.
 
     Results already on disk for the same data fingerprint are reused, not recomputed (unless
     ``force``). The model (``run.json``'s ``model``: a path, hub name or the default alias) loads
     at most once, and only if something needs encoding. Returns ``{dataset name: summary}``.
+    ``precision="int8"`` encodes with the int8 export (:mod:`hybrid_core.models.precision`, made once); the
+    precision is in the summary and in the stored data key, so fp32 and int8 results never stand for each other.
     """
     from hybrid_core.models.loading import load_model, model_fingerprint, resolve_model
+    from hybrid_core.models.precision import as_precision, model_precision
 
     info = run.info
     model_ref = resolve_model(info["model"])
     fingerprint = info.get("model_fingerprint") or model_fingerprint(model_ref)
     out: dict[str, dict] = {}
     for ds in datasets:
-        fp = ds.fingerprint()
+        fp = ds.fingerprint() + ("" if precision == "fp32" else f"+{precision}")
         if not force and run.has_result(ds.name, fp):
             log(f"{run.name}: results for {ds.name} are on disk, not recomputed")
             out[ds.name] = run.summary(ds.name)
@@ -44,14 +48,19 @@ def evaluate_run(
         if model is None:
             log(f"{run.name}: loading model {info['model']}")
             model = load_model(model_ref)
+        if precision != model_precision(model):
+            model = as_precision(model, precision, model_ref, fingerprint, run.path)
         log(f"{run.name}: evaluating on {ds.name} ({len(ds.queries)} queries, {len(ds.corpus)} candidates)")
-        ev: Evaluation = evaluate_model(model, ds, fingerprint=fingerprint, kinds=kinds, progress=progress)
+        ev: Evaluation = evaluate_model(
+            model, ds, fingerprint=fingerprint, kinds=kinds, progress=progress, precision=precision
+        )
         summary = {
             "dataset": ds.name,
             "data_fingerprint": fp,
             "data": ds.summary(),
             "model": info["model"],
             "model_fingerprint": fingerprint,
+            "precision": precision,
             "evaluated": now_iso(),
             "timings": ev.timings,
             **ev.summary,

@@ -1,7 +1,8 @@
 """Batched encoding with a per-text embedding cache.
 
 Cache layout: ``cache/embeddings/<key>/shard-*.npz`` where ``key`` hashes the model fingerprint, the
-prompt and the max sequence length; each shard holds ``hashes`` (sha1 of each text, 20 bytes) and
+prompt, the max sequence length and the precision backend (none for fp32; see
+:mod:`hybrid_core.models.precision`); each shard holds ``hashes`` (sha1 of each text, 20 bytes) and
 ``embeddings`` (float32). A text is encoded once per key, whatever data set or slice it came from;
 shards are written atomically under unique names, so concurrent evaluations never corrupt each
 other. Loaded with ``allow_pickle=False``.
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from hybrid_core import paths
+from hybrid_core.errors import ModelError
 from hybrid_core.io_utils import atomic_path
 
 
@@ -25,9 +27,14 @@ def _text_hashes(texts: Sequence[str]) -> np.ndarray:
     return np.array([hashlib.sha1(t.encode("utf-8")).digest() for t in texts], dtype="S20")
 
 
-def cache_key(model_fingerprint: str, prompt: str, max_seq_length: int | None) -> str:
-    """Folder name for one (model, prompt, max length) combination."""
+def cache_key(model_fingerprint: str, prompt: str, max_seq_length: int | None, backend: str = "") -> str:
+    """Folder name for one (model, prompt, max length, precision backend) combination.
+
+    ``backend`` is empty for fp32, so fp32 keys are the ones written before precisions existed.
+    """
     raw = f"{model_fingerprint}\x1f{prompt}\x1f{max_seq_length}"
+    if backend:
+        raw += f"\x1f{backend}"
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 
@@ -81,15 +88,24 @@ def encode(
     use_cache: bool = True,
     progress: bool = False,
     cache_root: Path | None = None,
+    precision: str | None = None,
 ) -> np.ndarray:
     """L2-normalised float32 embeddings of ``texts`` (with ``prompt`` prepended), cached.
 
-    Duplicate texts are encoded once. Only texts missing from the cache reach the model;
+    ``precision`` (fp32 / int8) is the model's own (:func:`hybrid_core.models.precision.model_precision`; an int8
+    model comes from :func:`hybrid_core.models.precision.load_int8`); passing it checks the two agree. It is
+    part of the cache key, so fp32 and int8 embeddings never mix. Duplicate texts are encoded once. Only texts
+    missing from the cache reach the model;
     sentence-transformers sorts them by length so each batch pads little.
 
     Example:
         >>> emb = encode(model, ["Hallo Welt", "hello world"], prompt="passage: ")  # doctest: +SKIP
     """
+    from hybrid_core.models.precision import backend_tag, check_precision, model_precision
+
+    own = model_precision(model)
+    if precision is not None and check_precision(precision) != own:
+        raise ModelError(f"encode(precision={precision!r}) on a {own} model; load it with precision {precision!r}")
     texts = list(texts)
     get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
     dim = get_dim()
@@ -102,7 +118,7 @@ def encode(
     todo = np.ones(len(uniq), dtype=bool)
     if use_cache and model_fingerprint:
         root = cache_root or paths.embeddings_dir()
-        cache = EmbeddingCache(root / cache_key(model_fingerprint, prompt, model.max_seq_length))
+        cache = EmbeddingCache(root / cache_key(model_fingerprint, prompt, model.max_seq_length, backend_tag(own)))
         found, rows = cache.lookup(hashes)
         if rows is not None:
             out[found] = rows
