@@ -99,3 +99,22 @@ def test_evaluate_run_keeps_precisions_apart(tiny):
     assert run.summary("toy")["data_fingerprint"].endswith("+int8")
     _, again = evaluate_model_as_run(str(tiny), [ds], log=logs.append, precision="int8")
     assert any("on disk" in line for line in logs) and again["toy"]["precision"] == "int8"
+
+
+def test_two_processes_equal_one(tiny):
+    """sentence-transformers' multi-process pool (2 CPU workers) gives the in-process embeddings, to float32
+    rounding: a different batch composition changes only the summation order of each dot product."""
+    from hybrid_core.models.encode import set_processes
+
+    model = load_model(str(tiny), device="cpu")
+    texts = [f"{a} {b}" for a in WORDS for b in WORDS[:3]]
+    one = encode(model, texts, "query: ", batch_size=4, use_cache=False)
+    try:
+        set_processes(2)
+        two = encode(model, texts, "query: ", batch_size=4, use_cache=False)
+    finally:
+        set_processes(1)
+    eps = np.finfo(np.float32).eps
+    tol = LAYERS * 4 * HIDDEN * eps  # ~4*HIDDEN products per output per layer, each rounding by <= eps (relative)
+    assert two.shape == one.shape
+    np.testing.assert_allclose(two, one, rtol=0, atol=tol)

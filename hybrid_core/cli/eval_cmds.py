@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 
 from hybrid_core.cli.common import add_data_options, load_sets, positive_int
+from hybrid_core.errors import HybridIRError
 from hybrid_core.evaluation.settings import KINDS
+from hybrid_core.models.precision import PRECISIONS
 
 
 def depth_arg(text: str) -> int | None:
@@ -22,10 +24,15 @@ def depth_arg(text: str) -> int | None:
 def cmd_evaluate(args) -> None:
     from hybrid_core.evaluation.export import summary_table
     from hybrid_core.evaluation.run_eval import evaluate_model_as_run
-    from hybrid_core.models.encode import set_threads
+    from hybrid_core.models.encode import set_processes, set_threads
     from hybrid_core.runs import RunStore
 
+    if args.processes > 1 and args.precision != "fp32":
+        raise HybridIRError(
+            "--processes > 1 needs --precision fp32 (an int8 ONNX Runtime session stays in one process)"
+        )
     set_threads()
+    set_processes(args.processes)
     datasets = load_sets(args)
     _, summaries = evaluate_model_as_run(
         args.model,
@@ -35,11 +42,13 @@ def cmd_evaluate(args) -> None:
         kinds=tuple(args.kinds),
         force=args.force,
         progress=True,
+        precision=args.precision,
     )
     for name, summary in summaries.items():
+        precision = summary.get("precision", "fp32")
         print(
-            f"\n{name}  ({summary['n_queries']} queries; encode {summary['timings']['encode_seconds']:.1f} s, "
-            f"score {summary['timings']['score_seconds']:.1f} s)"
+            f"\n{name}  ({summary['n_queries']} queries, {precision}; "
+            f"encode {summary['timings']['encode_seconds']:.1f} s, score {summary['timings']['score_seconds']:.1f} s)"
         )
         print(summary_table(summary).to_string(float_format=lambda v: f"{v:.3f}", na_rep="-"))
 
@@ -65,6 +74,15 @@ def register(sub) -> None:
     sp.add_argument("--run", help="run name (default: eval-<model>)")
     sp.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
     sp.add_argument("--force", action="store_true", help="recompute results already on disk")
+    sp.add_argument(
+        "--precision",
+        choices=list(PRECISIONS),
+        default="fp32",
+        help="int8: ONNX Runtime dynamic int8 export of the model, made once (see README, precision)",
+    )
+    sp.add_argument(
+        "--processes", type=positive_int, default=1, help="encoding worker processes (fp32; for many cores / GPUs)"
+    )
     add_data_options(sp)
     sp.set_defaults(func=cmd_evaluate)
 

@@ -10,6 +10,7 @@ other. Loaded with ``allow_pickle=False``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import uuid
@@ -125,23 +126,64 @@ def encode(
         todo = ~found
     if todo.any():
         missing = [prompt + t for t in uniq[todo]]
-        emb = model.encode(
-            missing,
-            batch_size=batch_size,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=progress,
-        ).astype(np.float32)
+        kw = {}
+        if _PROCESSES > 1 and len(missing) > batch_size:
+            if own != "fp32":
+                raise ModelError(f"{_PROCESSES} encoding processes need an fp32 model (an {own} session stays in one)")
+            kw["device"] = ["cpu"] * _PROCESSES  # sentence-transformers' multi-process pool, one per call
+        with _worker_threads(_PROCESSES if kw else 1):
+            emb = model.encode(
+                missing,
+                batch_size=batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=progress,
+                **kw,
+            )
+        emb = np.asarray(emb.cpu() if hasattr(emb, "cpu") else emb, dtype=np.float32)
         out[todo] = emb
         if cache is not None:
             cache.add(hashes[todo], emb)
     return out[inverse]
 
 
-def set_threads() -> int:
-    """Use every core for intra-op parallelism (2 here); returns the thread count."""
+def set_threads(n: int | None = None) -> int:
+    """Intra-op threads for torch (default: every core, 2 here); returns the thread count."""
     import torch
 
-    n = max(1, os.cpu_count() or 1)
+    n = n or max(1, os.cpu_count() or 1)
     torch.set_num_threads(n)
+    return n
+
+
+_PROCESSES = 1
+
+
+@contextlib.contextmanager
+def _worker_threads(processes: int):
+    """Spawned workers read ``OMP_NUM_THREADS`` when torch starts: give each its share of the cores."""
+    if processes <= 1:
+        yield
+        return
+    old = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // processes))
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = old
+
+
+def set_processes(n: int) -> int:
+    """Encode with ``n`` worker processes (sentence-transformers' multi-process pool) from now on; 1 = in process.
+
+    Each worker holds its own copy of the model and splits the cores with the others, so this pays on
+    machines with many cores or several GPUs, not on 2 cores (see the README's figures). fp32 models only.
+    """
+    global _PROCESSES
+    if n < 1:
+        raise ValueError(f"processes must be >= 1, got {n}")
+    _PROCESSES = n
     return n
