@@ -50,20 +50,23 @@ def corpus(tmp_path):
 
 
 def test_blocked_exact_search_equals_full_search(corpus):
-    """Shard-by-shard FAISS search = one FAISS search over everything (scores), = a full argsort (order; ties
-    by lower index, which one FAISS search does not promise: rows 3 and 500 are equal)."""
+    """Shard-by-shard search (torch and FAISS engines) = one FAISS search over everything (scores), = a full
+    argsort (order; ties by lower index, which one FAISS search does not promise: rows 3 and 500 are equal)."""
     import faiss
 
     store, emb, queries, _ = corpus
     assert len(store.shards()) == 8 and len(store) == N
-    s, i = exact_search(queries, store, k=50)
+    s, i = exact_search(queries, store, k=50, query_block=16)
+    s2, i2 = exact_search(queries, store, k=50, engine="faiss")
     full = faiss.IndexFlatIP(DIM)
     full.add(emb)
     fs, _ = full.search(queries, 50)
     tol = DIM * np.finfo(np.float32).eps  # unit vectors: |s| <= 1, DIM roundings
     np.testing.assert_allclose(s, fs, rtol=0, atol=tol)
+    np.testing.assert_allclose(s2, fs, rtol=0, atol=tol)
     ref = np.argsort(-(queries.astype(np.float64) @ emb.T.astype(np.float64)), axis=1, kind="stable")[:, :50]
     np.testing.assert_array_equal(i, ref)
+    np.testing.assert_array_equal(i2, ref)
 
 
 def test_blocked_ranks_equal_full_matrix_ranks(corpus):

@@ -189,34 +189,68 @@ def _row_lexsort(s: np.ndarray, i: np.ndarray) -> np.ndarray:
     return np.take_along_axis(first, second, 1)
 
 
-def exact_search(queries: np.ndarray, store: ShardStore, k: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top k (scores, global row numbers) per query by FAISS flat inner product, one shard at a time."""
-    import faiss
+def exact_search(
+    queries: np.ndarray, store: ShardStore, k: int = 1000, *, engine: str = "torch", query_block: int = QUERY_BLOCK
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top k (scores, global row numbers) per query, one (query block x shard) at a time, merged.
 
-    q = np.ascontiguousarray(queries, dtype=np.float32)
-    best_s = np.full((len(q), 0), -np.inf, dtype=np.float32)
-    best_i = np.full((len(q), 0), -1, dtype=np.int64)
-    for offset, rows in store.blocks():
-        index = faiss.IndexFlatIP(store.dim)
+    ``engine="torch"``: a float32 matrix product and ``torch.topk`` per block (the default: on this 2-core AVX2
+    machine 3-6x faster than FAISS's flat index at k = 1000, whose per-query heap dominates, see the README);
+    ``engine="faiss"``: ``faiss.IndexFlatIP`` per shard. Both exact; ties at the cut may keep either passage.
+    """
+    q_all = np.ascontiguousarray(queries, dtype=np.float32)
+    out_s = np.empty((len(q_all), 0), dtype=np.float32)
+    out_i = np.empty((len(q_all), 0), dtype=np.int64)
+    parts_s, parts_i = [], []
+    for a in range(0, len(q_all), query_block):
+        q = q_all[a : a + query_block]
+        best_s = np.full((len(q), 0), -np.inf, dtype=np.float32)
+        best_i = np.full((len(q), 0), -1, dtype=np.int64)
+        for offset, rows in store.blocks():
+            s, i = _block_top(q, rows, min(k, len(rows)), engine)
+            best_s, best_i = _merge(best_s, best_i, s, np.where(i >= 0, i + offset, -1), k)
+        parts_s.append(best_s)
+        parts_i.append(best_i)
+    if parts_s:
+        out_s, out_i = np.concatenate(parts_s), np.concatenate(parts_i)
+    return out_s, out_i
+
+
+def _block_top(q: np.ndarray, rows: np.ndarray, k: int, engine: str) -> tuple[np.ndarray, np.ndarray]:
+    if engine == "faiss":
+        import faiss
+
+        index = faiss.IndexFlatIP(rows.shape[1])
         index.add(np.ascontiguousarray(rows))
-        s, i = index.search(q, min(k, len(rows)))
-        del index
-        best_s, best_i = _merge(best_s, best_i, s, np.where(i >= 0, i + offset, -1), k)
-    return best_s, best_i
+        return index.search(q, k)
+    if engine != "torch":
+        raise DataError(f"unknown search engine {engine!r}; use torch or faiss")
+    import torch
+
+    values, indices = torch.topk(score_matrix(q, rows), k, dim=1, largest=True, sorted=True)
+    return values.numpy(), indices.numpy().astype(np.int64)
 
 
-def build_index(store: ShardStore, kind: str = "ivf", *, nlist: int | None = None, hnsw_m: int = 32, seed: int = 0):
-    """An approximate FAISS index over the store: ``ivf`` (IVF-Flat, ``nlist`` ~ 4 sqrt(N) lists trained on a
-    sample of at most 64 x nlist rows) or ``hnsw`` (HNSW-Flat, ``hnsw_m`` links per node); added shard by shard."""
+def build_index(
+    store: ShardStore,
+    kind: str = "ivf",
+    *,
+    nlist: int | None = None,
+    hnsw_m: int = 32,
+    train_per_list: int = 40,
+    seed: int = 0,
+):
+    """An approximate FAISS index over the store, filled shard by shard: ``ivf`` (IVF-Flat, ``nlist`` ~ sqrt(N)
+    lists, k-means on ``train_per_list`` x nlist sampled rows) or ``hnsw`` (HNSW-Flat, ``hnsw_m`` links per node)."""
     import faiss
 
     n = len(store)
     if kind == "hnsw":
         index = faiss.IndexHNSWFlat(store.dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
     elif kind == "ivf":
-        nlist = nlist or max(1, int(4 * np.sqrt(n)))
+        nlist = nlist or max(1, int(np.sqrt(n)))
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(store.dim), store.dim, nlist, faiss.METRIC_INNER_PRODUCT)
-        sample = np.sort(np.random.default_rng(seed).choice(n, size=min(n, 64 * nlist), replace=False))
+        sample = np.sort(np.random.default_rng(seed).choice(n, size=min(n, train_per_list * nlist), replace=False))
         index.train(store.rows(sample))
     else:
         raise DataError(f"unknown index kind {kind!r}; use ivf or hnsw")
