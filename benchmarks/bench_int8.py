@@ -77,7 +77,7 @@ def main() -> None:
     candidates = {"fp32": base, "onnx-fp32": P.to_int8(load_model(ref), fp32_onnx)}
     for wt in ("qint8", "quint8"):
         q = P.quantize_onnx(fp32_onnx, tmp / f"{wt}.onnx", per_channel=True, weight_type=wt)
-        candidates[f"onnx-int8-{wt[1:3]}"] = P.to_int8(load_model(ref), q)
+        candidates[f"onnx-int8-{'s8' if wt == 'qint8' else 'u8'}"] = P.to_int8(load_model(ref), q)
     candidates["torch-int8-tensor"] = torch_int8(base, per_channel=False)
     candidates["torch-int8-channel"] = torch_int8(base, per_channel=True)
     candidates["torch-int8-channel-keepffn"] = torch_int8(base, per_channel=True, keep_ffn_out=True)

@@ -24,9 +24,9 @@ TOLERANCE = 0.005
 SETS = ("xquad-r", "mlqa-r")
 
 
-def one(set_name: str, precision: str) -> dict:
-    """Evaluate one set at one precision in this process; returns the figures."""
-    from hybrid_core.data import load_dataset
+def one(set_name: str, precision: str, languages: list[str] | None = None, max_questions: int | None = None) -> dict:
+    """Evaluate one set (all of it, unless languages / a question sample are given) at one precision."""
+    from hybrid_core.data.specs import load_data_spec
     from hybrid_core.evaluation.evaluate import evaluate_model
     from hybrid_core.models.encode import set_threads
     from hybrid_core.models.loading import load_model, model_fingerprint, resolve_model
@@ -34,7 +34,7 @@ def one(set_name: str, precision: str) -> dict:
 
     t0 = time.perf_counter()
     set_threads()
-    ds = load_dataset(set_name)
+    ds = load_data_spec(set_name, languages=languages, max_questions=max_questions)
     ref = resolve_model(None)
     fp = model_fingerprint(ref)
     model = as_precision(load_model(ref), precision, ref, fp)
@@ -42,7 +42,7 @@ def one(set_name: str, precision: str) -> dict:
     ev = evaluate_model(model, ds, fingerprint=fp, precision=precision, progress=False)
     macro = ev.summary["macro"]
     return {
-        "set": set_name,
+        "set": ds.name + (f" ({','.join(languages)})" if languages else ""),
         "precision": precision,
         "queries": len(ds.queries),
         "candidates": len(ds.corpus),
@@ -61,20 +61,28 @@ def main() -> None:
     ap.add_argument("--sets", nargs="+", default=list(SETS))
     ap.add_argument("--precisions", nargs="+", default=["int8", "fp32"])
     ap.add_argument("--out", default="int8_quality.json", help="figures as JSON (appended as they finish)")
+    ap.add_argument("--languages", nargs="+", help="only these languages (default: all; the guard needs all)")
+    ap.add_argument("--max-questions", type=int, help="a seeded question sample (default: every question)")
     ap.add_argument("--one", nargs=2, metavar=("SET", "PRECISION"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(one(*args.one)))
+        print(json.dumps(one(*args.one, args.languages, args.max_questions)))
         return
     out = Path(args.out)
     results = json.loads(out.read_text()) if out.is_file() else []
     done = {(r["set"], r["precision"]) for r in results}
+    extra = (["--languages", *args.languages] if args.languages else []) + (
+        ["--max-questions", str(args.max_questions)] if args.max_questions else []
+    )
     for set_name in args.sets:
         for precision in args.precisions:
             if (set_name, precision) in done:
                 continue
             proc = subprocess.run(
-                [sys.executable, __file__, "--one", set_name, precision], capture_output=True, text=True, check=True
+                [sys.executable, __file__, "--one", set_name, precision, *extra],
+                capture_output=True,
+                text=True,
+                check=True,
             )
             results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
             out.write_text(json.dumps(results, indent=1))
@@ -85,6 +93,11 @@ def main() -> None:
                 flush=True,
             )
     report(results)
+
+
+def report_files(paths: list[str]) -> None:
+    """Report figures written by separate runs (e.g. fp32 and int8 run side by side)."""
+    report([r for p in paths for r in json.loads(Path(p).read_text())])
 
 
 def report(results: list[dict]) -> None:
