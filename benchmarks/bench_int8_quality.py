@@ -102,11 +102,12 @@ def report_files(paths: list[str]) -> None:
 
 def report(results: list[dict]) -> None:
     by = {(r["set"], r["precision"]): r for r in results}
-    ok = True
+    ok, pairs = True, 0
     for set_name in sorted({r["set"] for r in results}):
         a, b = by.get((set_name, "fp32")), by.get((set_name, "int8"))
         if not (a and b):
             continue
+        pairs += 1
         print(f"\n{set_name}: {a['queries']} queries, {a['candidates']} candidates")
         print(f"{'kind':8s} {'fp32':>7s} {'int8':>7s} {'delta':>8s}")
         for kind in a["map"]:
@@ -117,6 +118,9 @@ def report(results: list[dict]) -> None:
             rd = b["rank_distance"] - a["rank_distance"]
             print(f"rank distance  fp32 {a['rank_distance']:.1f}  int8 {b['rank_distance']:.1f}  delta {rd:+.1f}")
         print(f"encode seconds fp32 {a['encode_seconds']:.0f}  int8 {b['encode_seconds']:.0f}")
+    if not pairs:
+        print("\nno set has both an fp32 and an int8 result yet: no verdict")
+        return
     print(f"\nevery |delta mAP| <= {TOLERANCE}: {ok} -> int8 {'may be the default' if ok else 'stays opt-in'}")
 
 
