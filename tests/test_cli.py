@@ -38,6 +38,7 @@ def _run_cli(*args, env_extra=None, tmp_path=None):
         (["evaluate", "--data", "xquad-r", "--languages", "xx"], "xx"),
         (["export", "--run", "../x", "--format", "csv"], "invalid run name"),
         (["export", "--run", "missing-run", "--format", "csv"], "no run named 'missing-run'"),
+        (["evaluate", "--data", "xquad-r", "--precision", "int8", "--processes", "2"], "--processes > 1 needs"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(args, message, tmp_path):

@@ -92,3 +92,23 @@ def test_relevant_ranks_match_a_plain_count():
             expected = (s[i] >= s[i, relevant[i, j]]).sum() if relevant[i, j] >= 0 else np.inf
             assert got.ranks[i, j] == expected
     assert (got.ranks[:, 0] >= 2).all()  # tied with candidate 11: ranked after it (pessimistic)
+
+
+def test_score_all_blocks_equal_per_setting_products(toy):
+    """score_all cuts each setting from one product per query language; the rows must equal a product per
+    setting (scored alone by score_setting), also with a shuffled corpus (pools not contiguous) and queries
+    missing from some pools (fr)."""
+
+    from hybrid_core.data.dataset import RetrievalDataset
+    from hybrid_core.evaluation.evaluate import _Columns, _relevance_table, score_setting
+
+    ds, q, c = toy
+    perm = np.random.default_rng(1).permutation(len(ds.corpus))
+    shuffled = RetrievalDataset("toy", ds.queries, ds.corpus.iloc[perm].reset_index(drop=True), ds.qrels, parallel=True)
+    for dataset, corpus_emb in ((ds, c), (shuffled, c[perm])):
+        settings = settings_for(dataset)
+        rel, cols = _relevance_table(dataset), _Columns.of(dataset)
+        one_by_one = pd.concat(
+            [score_setting(dataset, s, q, corpus_emb, rel, cols) for s in settings], ignore_index=True
+        )
+        pd.testing.assert_frame_equal(score_all(dataset, q, corpus_emb, settings), one_by_one, check_exact=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 from hybrid_core.cli.common import add_data_options, load_sets, positive_int, run_name
 from hybrid_core.errors import HybridIRError
 from hybrid_core.evaluation.settings import KINDS
+from hybrid_core.models.precision import PRECISIONS
 
 
 def depth_arg(text: str) -> int | None:
@@ -23,10 +24,15 @@ def depth_arg(text: str) -> int | None:
 def cmd_evaluate(args) -> None:
     from hybrid_core.evaluation.export import summary_table
     from hybrid_core.evaluation.run_eval import evaluate_model_as_run, evaluate_runs
-    from hybrid_core.models.encode import set_threads
+    from hybrid_core.models.encode import set_processes, set_threads
     from hybrid_core.runs import RunStore
 
+    if args.processes > 1 and args.precision != "fp32":
+        raise HybridIRError(
+            "--processes > 1 needs --precision fp32 (an int8 ONNX Runtime session stays in one process)"
+        )
     set_threads()
+    set_processes(args.processes)
     store = RunStore(args.runs_dir)
     if args.runs and (args.model or args.run):
         raise HybridIRError(
@@ -34,7 +40,7 @@ def cmd_evaluate(args) -> None:
         )
     runs = [store.get(name) for name in args.runs or []]  # unknown names fail before any data is loaded
     datasets = load_sets(args)
-    options = {"kinds": tuple(args.kinds), "force": args.force, "progress": True}
+    options = {"kinds": tuple(args.kinds), "force": args.force, "progress": True, "precision": args.precision}
     if runs:
         by_run = evaluate_runs(runs, datasets, **options)
     else:
@@ -43,7 +49,7 @@ def cmd_evaluate(args) -> None:
     for rname, summaries in by_run.items():
         for name, summary in summaries.items():
             print(
-                f"\n{rname} on {name}  ({summary['n_queries']} queries; encode "
+                f"\n{rname} on {name}  ({summary['n_queries']} queries, {summary.get('precision', 'fp32')}; encode "
                 f"{summary['timings']['encode_seconds']:.1f} s, score {summary['timings']['score_seconds']:.1f} s)"
             )
             print(summary_table(summary).to_string(float_format=lambda v: f"{v:.3f}", na_rep="-"))
@@ -73,6 +79,15 @@ def register(sub) -> None:
     )
     sp.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
     sp.add_argument("--force", action="store_true", help="recompute results already on disk")
+    sp.add_argument(
+        "--precision",
+        choices=list(PRECISIONS),
+        default="fp32",
+        help="int8: ONNX Runtime dynamic int8 export of the model, made once (see README, precision)",
+    )
+    sp.add_argument(
+        "--processes", type=positive_int, default=1, help="encoding worker processes (fp32; for many cores / GPUs)"
+    )
     add_data_options(sp)
     sp.set_defaults(func=cmd_evaluate)
 

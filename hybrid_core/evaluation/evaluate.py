@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import torch
 
 from hybrid_core.data.dataset import RetrievalDataset
 from hybrid_core.evaluation.metrics import BIAS_METRICS, HIT_METRICS, METRICS, OWN_LANGUAGE, OWN_TOP_K, compute
@@ -28,15 +29,18 @@ from hybrid_core.evaluation.settings import KINDS, MULTI, Setting, settings_for
 
 def _relevance_table(dataset: RetrievalDataset) -> pd.DataFrame:
     """One row per (query position, candidate position, grade, candidate language)."""
-    doc_pos = pd.Series(np.arange(len(dataset.corpus)), index=dataset.corpus["id"])
-    q_pos = pd.Series(np.arange(len(dataset.queries)), index=dataset.queries["id"])
-    rows = [(q, d, g) for q, rel in dataset.qrels.items() for d, g in rel.items() if g > 0]
-    table = pd.DataFrame(rows, columns=["qid", "did", "grade"])
-    table = table[table["qid"].isin(q_pos.index) & table["did"].isin(doc_pos.index)]
-    table["q"] = q_pos.loc[table["qid"]].to_numpy()
-    table["d"] = doc_pos.loc[table["did"]].to_numpy()
+    q_pos = {qid: i for i, qid in enumerate(dataset.queries["id"].to_numpy(dtype=object))}
+    doc_pos = {did: i for i, did in enumerate(dataset.corpus["id"].to_numpy(dtype=object))}
+    rows = [
+        (q_pos[q], doc_pos[d], g)
+        for q, rel in dataset.qrels.items()
+        if q in q_pos
+        for d, g in rel.items()
+        if g > 0 and d in doc_pos
+    ]
+    table = pd.DataFrame(rows, columns=["q", "d", "grade"]).astype({"q": np.int64, "d": np.int64})
     table["doc_language"] = dataset.corpus["language"].to_numpy()[table["d"].to_numpy()]
-    return table[["q", "d", "grade", "doc_language"]].reset_index(drop=True)
+    return table[["q", "d", "grade", "doc_language"]]
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,75 @@ def _padded(rel: pd.DataFrame, order: np.ndarray, col: str, fill: float) -> np.n
     return out
 
 
+def _block(scores: torch.Tensor, rows: np.ndarray | None, cols: np.ndarray) -> torch.Tensor:
+    """``scores[rows][:, cols]`` without copying when the rows are all and the columns a contiguous range."""
+    if rows is not None:
+        scores = scores[torch.from_numpy(rows)]
+    if len(cols) and cols[-1] - cols[0] + 1 == len(cols):
+        return scores[:, int(cols[0]) : int(cols[-1]) + 1]
+    return scores[:, torch.from_numpy(cols)]
+
+
+def _setting_columns(
+    dataset: RetrievalDataset,
+    setting: Setting,
+    query_emb: np.ndarray,
+    corpus_emb: np.ndarray,
+    relevance: pd.DataFrame,
+    cols: _Columns,
+    language_scores: tuple[np.ndarray, torch.Tensor] | None = None,
+) -> dict[str, np.ndarray] | None:
+    """Per-query columns of one setting as arrays (None when no query has a relevant candidate in the pool).
+
+    ``language_scores`` = (query positions, their scores against the whole corpus): the setting's block is cut
+    from it instead of multiplied again (the same float32 products: a matrix product's entries do not depend
+    on which other rows or columns are computed with them).
+    """
+    n_corpus = len(cols.c_code)
+    in_pool = np.ones(n_corpus, bool) if setting.pool == MULTI else cols.c_code == cols.code(setting.pool)
+    pool_idx = np.flatnonzero(in_pool)
+    local = np.full(n_corpus, -1)
+    local[pool_idx] = np.arange(len(pool_idx))
+    q_mask = cols.q_code == cols.code(setting.query_language)
+    rel = relevance[q_mask[relevance["q"].to_numpy()] & in_pool[relevance["d"].to_numpy()]].copy()
+    if rel.empty:
+        return None
+    rel["local"] = local[rel["d"].to_numpy()]
+    order = np.unique(rel["q"].to_numpy())
+    relevant = _padded(rel, order, "local", -1).astype(np.int64)
+    gains = _padded(rel, order, "grade", 0.0)
+    if language_scores is None:
+        scores = score_matrix(query_emb[order], corpus_emb[pool_idx])
+    else:
+        positions, full = language_scores
+        rows = None if np.array_equal(positions, order) else np.searchsorted(positions, order)
+        scores = _block(full, rows, pool_idx)
+    rr = relevant_ranks(scores, relevant, gains)
+    n = len(order)
+    out: dict[str, np.ndarray] = {
+        "setting": np.full(n, setting.name, dtype=object),
+        "kind": np.full(n, setting.kind, dtype=object),
+        "query_language": np.full(n, setting.query_language, dtype=object),
+        "pool": np.full(n, setting.pool, dtype=object),
+        "query_id": cols.q_id[order],
+        "question_id": cols.q_question[order],
+        "n_relevant": rr.n_relevant,
+        **compute(rr),
+    }
+    if setting.pool == MULTI and dataset.parallel:
+        out["rank_distance"] = BIAS_METRICS["rank_distance"](rr)
+        doc_codes = cols.c_code[pool_idx]
+        # best rank of the relevant candidate in each language (NaN when it has none there)
+        rel_code = np.where(relevant >= 0, doc_codes[np.maximum(relevant, 0)], -1)
+        for lang in dataset.corpus_languages:
+            best = np.where(rel_code == cols.code(lang), rr.ranks, np.inf).min(axis=1)
+            out[f"rank:{lang}"] = np.where(np.isinf(best), np.nan, best)
+        top_idx, _ = top_k(scores, OWN_TOP_K)
+        for name, metric in HIT_METRICS.items():
+            out[name] = metric(doc_codes[top_idx], cols.code(setting.query_language))
+    return out
+
+
 def score_setting(
     dataset: RetrievalDataset,
     setting: Setting,
@@ -92,46 +165,18 @@ def score_setting(
 ) -> pd.DataFrame:
     """Per-query metrics of one setting (and bias columns for multilingual pools)."""
     cols = columns or _Columns.of(dataset)
-    n_corpus = len(cols.c_code)
-    in_pool = np.ones(n_corpus, bool) if setting.pool == MULTI else cols.c_code == cols.code(setting.pool)
-    pool_idx = np.flatnonzero(in_pool)
-    local = np.full(n_corpus, -1)
-    local[pool_idx] = np.arange(len(pool_idx))
-    q_mask = cols.q_code == cols.code(setting.query_language)
-    rel = relevance[q_mask[relevance["q"].to_numpy()] & in_pool[relevance["d"].to_numpy()]].copy()
-    if rel.empty:
-        return pd.DataFrame()
-    rel["local"] = local[rel["d"].to_numpy()]
-    order = np.unique(rel["q"].to_numpy())
-    relevant = _padded(rel, order, "local", -1).astype(np.int64)
-    gains = _padded(rel, order, "grade", 0.0)
-    scores = score_matrix(query_emb[order], corpus_emb[pool_idx])
-    rr = relevant_ranks(scores, relevant, gains)
-    frame = pd.DataFrame(
-        {
-            "setting": setting.name,
-            "kind": setting.kind,
-            "query_language": setting.query_language,
-            "pool": setting.pool,
-            "query_id": cols.q_id[order],
-            "question_id": cols.q_question[order],
-            "n_relevant": rr.n_relevant,
-        }
-    )
-    for name, values in compute(rr).items():
-        frame[name] = values
-    if setting.pool == MULTI and dataset.parallel:
-        frame["rank_distance"] = BIAS_METRICS["rank_distance"](rr)
-        doc_codes = cols.c_code[pool_idx]
-        # best rank of the relevant candidate in each language (NaN when it has none there)
-        rel_code = np.where(relevant >= 0, doc_codes[np.maximum(relevant, 0)], -1)
-        for lang in dataset.corpus_languages:
-            best = np.where(rel_code == cols.code(lang), rr.ranks, np.inf).min(axis=1)
-            frame[f"rank:{lang}"] = np.where(np.isinf(best), np.nan, best)
-        top_idx, _ = top_k(scores, OWN_TOP_K)
-        for name, metric in HIT_METRICS.items():
-            frame[name] = metric(doc_codes[top_idx], cols.code(setting.query_language))
-    return frame
+    out = _setting_columns(dataset, setting, query_emb, corpus_emb, relevance, cols)
+    return pd.DataFrame() if out is None else pd.DataFrame(out)
+
+
+def _stack(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """One frame from per-setting column dicts (columns in order of appearance; absent ones NaN, as pd.concat)."""
+    names = list(dict.fromkeys(name for part in parts for name in part))
+    data = {}
+    for name in names:
+        chunks = [p[name] if name in p else np.full(len(p["setting"]), np.nan) for p in parts]
+        data[name] = np.concatenate(chunks)
+    return pd.DataFrame(data)
 
 
 def score_all(
@@ -140,13 +185,29 @@ def score_all(
     corpus_emb: np.ndarray,
     settings: list[Setting] | None = None,
 ) -> pd.DataFrame:
-    """Per-query results of every setting, one row per (setting, query)."""
+    """Per-query results of every setting, one row per (setting, query).
+
+    Settings are taken one query language at a time: when a language has several settings, its queries are
+    multiplied with the whole corpus once and every setting's pool is a block of that matrix (the mono and
+    cross pools of a parallel set tile the multilingual one), so each product is computed once, not twice.
+    """
     settings = settings_for(dataset) if settings is None else settings
     relevance = _relevance_table(dataset)
     columns = _Columns.of(dataset)
-    frames = [score_setting(dataset, s, query_emb, corpus_emb, relevance, columns) for s in settings]
-    frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    by_language: dict[str, list[int]] = {}
+    for i, s in enumerate(settings):
+        by_language.setdefault(s.query_language, []).append(i)
+    parts: list[dict[str, np.ndarray] | None] = [None] * len(settings)
+    for language, idx in by_language.items():
+        shared = None
+        if len(idx) > 1:
+            positions = np.flatnonzero(columns.q_code == columns.code(language))
+            shared = (positions, score_matrix(query_emb[positions], corpus_emb))
+        for i in idx:
+            parts[i] = _setting_columns(dataset, settings[i], query_emb, corpus_emb, relevance, columns, shared)
+        shared = None
+    kept = [p for p in parts if p is not None]
+    return _stack(kept) if kept else pd.DataFrame()
 
 
 def summarize(per_query: pd.DataFrame, dataset: RetrievalDataset) -> dict:
@@ -188,18 +249,15 @@ class Evaluation:
 
 
 def embed_dataset(
-    model, dataset: RetrievalDataset, fingerprint: str | None, progress: bool = False
+    model, dataset: RetrievalDataset, fingerprint: str | None, progress: bool = False, precision: str | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Query and candidate embeddings with the model's own prompts, through the cache."""
+    """Query and candidate embeddings with the model's own prompts, through the (precision-keyed) cache."""
     from hybrid_core.models.encode import encode
     from hybrid_core.models.loading import passage_prompt, query_prompt
 
-    q = encode(
-        model, dataset.queries["text"].tolist(), query_prompt(model), model_fingerprint=fingerprint, progress=progress
-    )
-    c = encode(
-        model, dataset.corpus["text"].tolist(), passage_prompt(model), model_fingerprint=fingerprint, progress=progress
-    )
+    kw = {"model_fingerprint": fingerprint, "progress": progress, "precision": precision}
+    q = encode(model, dataset.queries["text"].tolist(), query_prompt(model), **kw)
+    c = encode(model, dataset.corpus["text"].tolist(), passage_prompt(model), **kw)
     return q, c
 
 
@@ -210,10 +268,11 @@ def evaluate_model(
     fingerprint: str | None = None,
     kinds: tuple[str, ...] = KINDS,
     progress: bool = False,
+    precision: str | None = None,
 ) -> Evaluation:
     """Encode (cached) and score every setting of ``dataset`` for a loaded sentence-transformers model."""
     t0 = time.perf_counter()
-    q_emb, c_emb = embed_dataset(model, dataset, fingerprint, progress)
+    q_emb, c_emb = embed_dataset(model, dataset, fingerprint, progress, precision)
     t1 = time.perf_counter()
     per_query = score_all(dataset, q_emb, c_emb, settings_for(dataset, kinds))
     summary = summarize(per_query, dataset)

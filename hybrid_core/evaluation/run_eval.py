@@ -36,6 +36,7 @@ def evaluate_run(
     progress: bool = False,
     stages: tuple[int, int] | None = None,
     log=print,
+    precision: str = "fp32",
 ) -> dict[str, dict]:
     """THE evaluation path: score the run's model on each data set and store ``results/<data set>/``.
 
@@ -46,14 +47,18 @@ def evaluate_run(
     ``status`` is ``evaluating`` (a killed evaluation leaves it so: the dashboard shows it as
     interrupted); afterwards the previous status is back. Each data set logs a whole-job progress
     line ``[k/n]``; ``stages=(first, total)`` places them in a longer job (training: steps + sets).
+    ``precision="int8"`` encodes with the int8 export (:mod:`hybrid_core.models.precision`, made once); the
+    precision is in the summary and in the stored data key, so fp32 and int8 results never stand for each other.
     Returns ``{dataset name: summary}``.
     """
     from hybrid_core.models.loading import model_fingerprint, resolve_model
+    from hybrid_core.models.precision import as_precision, model_precision
 
     info = run.info
     fingerprint = info.get("model_fingerprint") or model_fingerprint(resolve_model(info["model"]))
     first, total = stages or (0, len(datasets))
-    todo = [force or not run.has_result(ds.name, ds.fingerprint(), kinds) for ds in datasets]
+    keys = [_data_key(ds, precision) for ds in datasets]
+    todo = [force or not run.has_result(ds.name, key, kinds) for ds, key in zip(datasets, keys, strict=True)]
     previous = info.get("status")
     if any(todo):
         run.update_info(status="evaluating")
@@ -71,6 +76,8 @@ def evaluate_run(
             if model is None:
                 log(f"{run.name}: loading model {info['model']}")
                 model, _ = load_run_model(run)
+            if precision != model_precision(model):
+                model = as_precision(model, precision, resolve_model(info["model"]), fingerprint, run.path)
             log(
                 progress_line(
                     first + i,
@@ -78,7 +85,7 @@ def evaluate_run(
                     f"{run.name}: evaluating on {ds.name} ({len(ds.queries)} queries, {len(ds.corpus)} candidates)",
                 )
             )
-            out[ds.name] = _evaluate_one(run, model, ds, fingerprint, kinds, progress)
+            out[ds.name] = _evaluate_one(run, model, ds, fingerprint, kinds, progress, precision)
             log(progress_line(first + i + 1, total, f"{run.name}: {ds.name} done"))
     finally:
         if any(todo):
@@ -97,14 +104,24 @@ def evaluate_runs(
     }
 
 
-def _evaluate_one(run: Run, model, ds: RetrievalDataset, fingerprint: str, kinds, progress: bool) -> dict:
-    ev: Evaluation = evaluate_model(model, ds, fingerprint=fingerprint, kinds=kinds, progress=progress)
+def _data_key(ds: RetrievalDataset, precision: str) -> str:
+    """The stored data key: the data's fingerprint, plus the precision when it is not fp32."""
+    return ds.fingerprint() + ("" if precision == "fp32" else f"+{precision}")
+
+
+def _evaluate_one(
+    run: Run, model, ds: RetrievalDataset, fingerprint: str, kinds, progress: bool, precision: str = "fp32"
+) -> dict:
+    ev: Evaluation = evaluate_model(
+        model, ds, fingerprint=fingerprint, kinds=kinds, progress=progress, precision=precision
+    )
     summary = {
         "dataset": ds.name,
-        "data_fingerprint": ds.fingerprint(),
+        "data_fingerprint": _data_key(ds, precision),
         "data": ds.summary(),
         "model": run.info["model"],
         "model_fingerprint": fingerprint,
+        "precision": precision,
         "evaluated": now_iso(),
         "timings": ev.timings,
         "kinds": list(kinds),

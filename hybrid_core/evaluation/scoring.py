@@ -38,6 +38,19 @@ def relevant_ranks(scores: torch.Tensor, relevant: np.ndarray, gains: np.ndarray
     s = scores.numpy() if isinstance(scores, torch.Tensor) else np.asarray(scores)
     mask = relevant >= 0
     thr = np.take_along_axis(s, np.where(mask, relevant, 0), axis=1)  # (Q, R) scores of the relevant
+    counts = count_at_least(s, thr)
+    ranks = np.where(mask, counts.astype(np.float64), np.inf)
+    g = np.where(mask, 1.0 if gains is None else gains, 0.0).astype(np.float64)
+    return RelevantRanks(ranks, g)
+
+
+def count_at_least(scores: np.ndarray | torch.Tensor, thr: np.ndarray) -> np.ndarray:
+    """``out[i, j] = |{c : scores[i, c] >= thr[i, j]}|`` (int64), row blocks on every core for large matrices.
+
+    Counts over column blocks add up, which is how :mod:`hybrid_core.evaluation.large` ranks a pool that never
+    fits in memory as one matrix.
+    """
+    s = scores.numpy() if isinstance(scores, torch.Tensor) else np.asarray(scores)
     counts = np.empty(thr.shape, dtype=np.int64)
     n_threads = torch.get_num_threads()
     if n_threads > 1 and s.size >= _PARALLEL_MIN:  # numpy ufuncs release the GIL: row blocks on every core
@@ -46,9 +59,7 @@ def relevant_ranks(scores: torch.Tensor, relevant: np.ndarray, gains: np.ndarray
         list(_pool(n_threads).map(lambda r: _count_at_least(s[r], thr[r], counts[r]), blocks))
     else:
         _count_at_least(s, thr, counts)
-    ranks = np.where(mask, counts.astype(np.float64), np.inf)
-    g = np.where(mask, 1.0 if gains is None else gains, 0.0).astype(np.float64)
-    return RelevantRanks(ranks, g)
+    return counts
 
 
 _PARALLEL_MIN = 1_000_000  # score-matrix cells below which one thread is faster than handing out work

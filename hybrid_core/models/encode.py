@@ -1,7 +1,8 @@
 """Batched encoding with a per-text embedding cache.
 
 Cache layout: ``cache/embeddings/<key>/shard-*.npz`` where ``key`` hashes the model fingerprint, the
-prompt and the max sequence length; each shard holds ``hashes`` (sha1 of each text, 20 bytes) and
+prompt, the max sequence length and the precision backend (none for fp32; see
+:mod:`hybrid_core.models.precision`); each shard holds ``hashes`` (sha1 of each text, 20 bytes) and
 ``embeddings`` (float32). A text is encoded once per key, whatever data set or slice it came from;
 shards are written atomically under unique names, so concurrent evaluations never corrupt each
 other. Loaded with ``allow_pickle=False``. A damaged shard (empty, truncated, mismatched arrays) is
@@ -10,6 +11,7 @@ deleted with a warning and its texts are encoded again; temporary files of kille
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import uuid
@@ -21,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from hybrid_core import paths
+from hybrid_core.errors import ModelError
 from hybrid_core.io_utils import atomic_path, kill_point, remove_stale_tmp
 
 
@@ -28,9 +31,14 @@ def _text_hashes(texts: Sequence[str]) -> np.ndarray:
     return np.array([hashlib.sha1(t.encode("utf-8")).digest() for t in texts], dtype="S20")
 
 
-def cache_key(model_fingerprint: str, prompt: str, max_seq_length: int | None) -> str:
-    """Folder name for one (model, prompt, max length) combination."""
+def cache_key(model_fingerprint: str, prompt: str, max_seq_length: int | None, backend: str = "") -> str:
+    """Folder name for one (model, prompt, max length, precision backend) combination.
+
+    ``backend`` is empty for fp32, so fp32 keys are the ones written before precisions existed.
+    """
     raw = f"{model_fingerprint}\x1f{prompt}\x1f{max_seq_length}"
+    if backend:
+        raw += f"\x1f{backend}"
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 
@@ -108,15 +116,24 @@ def encode(
     use_cache: bool = True,
     progress: bool = False,
     cache_root: Path | None = None,
+    precision: str | None = None,
 ) -> np.ndarray:
     """L2-normalised float32 embeddings of ``texts`` (with ``prompt`` prepended), cached.
 
-    Duplicate texts are encoded once. Only texts missing from the cache reach the model;
+    ``precision`` (fp32 / int8) is the model's own (:func:`hybrid_core.models.precision.model_precision`; an int8
+    model comes from :func:`hybrid_core.models.precision.load_int8`); passing it checks the two agree. It is
+    part of the cache key, so fp32 and int8 embeddings never mix. Duplicate texts are encoded once. Only texts
+    missing from the cache reach the model;
     sentence-transformers sorts them by length so each batch pads little.
 
     Example:
         >>> emb = encode(model, ["Hallo Welt", "hello world"], prompt="passage: ")  # doctest: +SKIP
     """
+    from hybrid_core.models.precision import backend_tag, check_precision, model_precision
+
+    own = model_precision(model)
+    if precision is not None and check_precision(precision) != own:
+        raise ModelError(f"encode(precision={precision!r}) on a {own} model; load it with precision {precision!r}")
     texts = list(texts)
     get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
     dim = get_dim()
@@ -129,30 +146,71 @@ def encode(
     todo = np.ones(len(uniq), dtype=bool)
     if use_cache and model_fingerprint:
         root = cache_root or paths.embeddings_dir()
-        cache = EmbeddingCache(root / cache_key(model_fingerprint, prompt, model.max_seq_length))
+        cache = EmbeddingCache(root / cache_key(model_fingerprint, prompt, model.max_seq_length, backend_tag(own)))
         found, rows = cache.lookup(hashes)
         if rows is not None:
             out[found] = rows
         todo = ~found
     if todo.any():
         missing = [prompt + t for t in uniq[todo]]
-        emb = model.encode(
-            missing,
-            batch_size=batch_size,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=progress,
-        ).astype(np.float32)
+        kw = {}
+        if _PROCESSES > 1 and len(missing) > batch_size:
+            if own != "fp32":
+                raise ModelError(f"{_PROCESSES} encoding processes need an fp32 model (an {own} session stays in one)")
+            kw["device"] = ["cpu"] * _PROCESSES  # sentence-transformers' multi-process pool, one per call
+        with _worker_threads(_PROCESSES if kw else 1):
+            emb = model.encode(
+                missing,
+                batch_size=batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=progress,
+                **kw,
+            )
+        emb = np.asarray(emb.cpu() if hasattr(emb, "cpu") else emb, dtype=np.float32)
         out[todo] = emb
         if cache is not None:
             cache.add(hashes[todo], emb)
     return out[inverse]
 
 
-def set_threads() -> int:
-    """Use every core for intra-op parallelism (2 here); returns the thread count."""
+def set_threads(n: int | None = None) -> int:
+    """Intra-op threads for torch (default: every core, 2 here); returns the thread count."""
     import torch
 
-    n = max(1, os.cpu_count() or 1)
+    n = n or max(1, os.cpu_count() or 1)
     torch.set_num_threads(n)
+    return n
+
+
+_PROCESSES = 1
+
+
+@contextlib.contextmanager
+def _worker_threads(processes: int):
+    """Spawned workers read ``OMP_NUM_THREADS`` when torch starts: give each its share of the cores."""
+    if processes <= 1:
+        yield
+        return
+    old = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // processes))
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = old
+
+
+def set_processes(n: int) -> int:
+    """Encode with ``n`` worker processes (sentence-transformers' multi-process pool) from now on; 1 = in process.
+
+    Each worker holds its own copy of the model and splits the cores with the others, so this pays on
+    machines with many cores or several GPUs, not on 2 cores (see the README's figures). fp32 models only.
+    """
+    global _PROCESSES
+    if n < 1:
+        raise ValueError(f"processes must be >= 1, got {n}")
+    _PROCESSES = n
     return n
