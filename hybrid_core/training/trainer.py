@@ -79,6 +79,7 @@ class TrainConfig:
     eval_data: str | None = None  # optional data spec evaluated at the end (and every `eval_every` steps)
     eval_max_questions: int | None = 50  # seeded sample of question ids for that evaluation (None = all)
     eval_every: int = 0  # steps between evaluations (0 = only at the end)
+    exclude_languages: tuple[str, ...] | None = None  # held-out languages: no pair has them on either side
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
@@ -407,7 +408,12 @@ def train(
             test_fraction=cfg.split_test_fraction,
             split_seed=cfg.split_seed,
         )
-        pairs = build_pairs(dataset, languages=cfg.train_languages)
+        pairs = build_pairs(
+            dataset,
+            languages=[x for x in (cfg.train_languages or dataset.languages) if x not in (cfg.exclude_languages or ())]
+            if cfg.exclude_languages
+            else cfg.train_languages,
+        )
         sampler = HybridBatchSampler(
             pairs,
             cfg.sampler,
