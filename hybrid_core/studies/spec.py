@@ -228,11 +228,12 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
     def source(key: str, default_where: str) -> str:
         return f"{where_over}.{key}" if key in over else default_where
 
+    seeds_where = source("seeds", "seeds")
     seeds = over.pop("seeds", raw.get("seeds", [0]))
     if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
-        fail(source("seeds", "seeds"), f"must be a non-empty list of integers >= 0, got {seeds!r}")
+        fail(seeds_where, f"must be a non-empty list of integers >= 0, got {seeds!r}")
     if len(set(seeds)) != len(seeds):
-        fail(source("seeds", "seeds"), f"repeats a seed: {seeds!r}")
+        fail(seeds_where, f"repeats a seed: {seeds!r}")
 
     ev = check_keys(raw.get("eval", {}), EVAL_KEYS, "eval")
     eval_where = {k: source(k, f"eval.{k}") for k in EVAL_KEYS}
@@ -287,11 +288,11 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
     arms: list[Arm] = []
     for i, a in enumerate(arms_raw):
         where = f"arm[{i}]"
-        check_keys(a, ARM_KEYS | train_keys, where)
-        arm_name = a.get("name")
+        arm_name = a.get("name") if isinstance(a, dict) else None
         if not isinstance(arm_name, str) or not arm_name:
             fail(f"{where}.name", "every arm needs a name (a string)")
         where = f"arm[{i}] ({arm_name})"
+        check_keys(a, ARM_KEYS | train_keys, where)
         if "merge" in a:
             extra = sorted(set(a) - {"name", "merge"})
             if extra:
@@ -346,8 +347,11 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
         try:
             spec.train_config(x, seeds[0])
         except (TrainConfigError, SamplerError, HybridIRError, TypeError, ValueError) as exc:
-            keys = [k for k in {**train, **x.options} if k in str(exc)]
-            key = (f"arm ({x.series}).{keys[0]}" if keys[0] in x.options else train_where[keys[0]]) if keys else where
+            import re
+
+            found = {k: re.search(rf"\b{re.escape(k)}\b", str(exc)) for k in {**train, **x.options}}
+            keys = sorted((k for k, m in found.items() if m), key=lambda k: found[k].start())
+            key = (f"arm ({x.series}).{keys[0]}" if keys[0] in x.options else train_where[keys[0]]) if keys else f"arm ({x.series})"
             fail(key, f"arm {x.label!r}: {exc}")
     for x in arms:
         validate_name(spec.run_name(x, max(seeds)))
@@ -405,8 +409,8 @@ def _grid_arms(a: dict, arm_name: str, where: str, fail) -> list[Arm]:
         sampler = o.get("sampler", "hybrid")
         alpha = o.get("alpha")
         eff = alpha if sampler == "hybrid" else EFFECTIVE_ALPHA.get(sampler)
-        if isinstance(eff, bool) or (eff is not None and not isinstance(eff, int | float)):
-            fail(f"{where}.alpha", f"must be a number in [0, 1], got {eff!r}")
+        if isinstance(eff, bool) or (eff is not None and (not isinstance(eff, int | float) or not 0 <= eff <= 1)):
+            fail(f"{where}.alpha", f"must be a probability in [0, 1], got {eff!r}")
         out.append(Arm(label, arm_name, o, None, None if eff is None else float(eff), "alpha"))
     return out
 
