@@ -351,7 +351,9 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
 
             found = {k: re.search(rf"\b{re.escape(k)}\b", str(exc)) for k in {**train, **x.options}}
             keys = sorted((k for k, m in found.items() if m), key=lambda k: found[k].start())
-            key = (f"arm ({x.series}).{keys[0]}" if keys[0] in x.options else train_where[keys[0]]) if keys else f"arm ({x.series})"
+            key = f"arm ({x.series})"
+            if keys:
+                key = f"{key}.{keys[0]}" if keys[0] in x.options else train_where[keys[0]]
             fail(key, f"arm {x.label!r}: {exc}")
     for x in arms:
         validate_name(spec.run_name(x, max(seeds)))
