@@ -71,6 +71,7 @@ def run_study(
     try:
         for i, cell in enumerate(plan.cells):
             _write_status(folder, current=cell.run, done=i)
+            log(f"[{i + 1}/{len(plan.cells)}] {cell.run}")  # a job's progress bar reads this
             t0 = time.perf_counter()
             if cell.kind == "base":
                 evaluate_model_as_run(
