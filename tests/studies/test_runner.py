@@ -26,7 +26,7 @@ from tests.training.conftest import REPO, run_cli, subprocess_env
 NUMERIC = ["value", "ci_low", "ci_high", "delta", "delta_low", "delta_high", "se", "p", "p_adj", "d", "mde"]
 
 
-def test_study_end_to_end_then_rerun_skips_everything(tiny_study, tmp_path) -> None:
+def test_study_end_to_end_then_rerun_skips_everything(tiny_study, tmp_path, synthetic_dir) -> None:
     spec = load_study(tiny_study, "quick")
     runs, out = tmp_path / "runs", tmp_path / "studies"
     store = RunStore(runs)
@@ -47,6 +47,11 @@ def test_study_end_to_end_then_rerun_skips_everything(tiny_study, tmp_path) -> N
     assert ds.endswith("-q10-s0") and tidy["sampled"].all()
     # fr was held out of training: it is the unseen slice; the query side defines the slice
     assert plan.seen_languages == ["de", "en", "es"]
+    from hybrid_core.data.specs import load_data_spec
+    from hybrid_core.training.samplers import build_pairs
+
+    kept = build_pairs(load_data_spec(f"{synthetic_dir}:train"), languages=["de", "en", "es"]).pairs
+    assert store.get("tiny-quick-x-y-s0").info["train_pairs"] == len(kept)  # exclude_languages reached training
     assert set(tidy["slice"]) == {"all", "seen", "unseen", "low-resource"}
     assert set(tidy.loc[tidy["slice"] == "unseen", "languages"]) == {"fr"}
     # numbers equal the runs' own summaries (slice all, one seed)
