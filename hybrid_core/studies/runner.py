@@ -51,7 +51,10 @@ def run_study(
     n_perm: int = stats.N_PERM,
     log=print,
 ) -> tuple[Plan, Path]:
-    """Plan (and unless ``dry_run``, do) the study; returns the plan and the study folder."""
+    """Plan (and unless ``dry_run``, do) the study; returns the plan and the study folder.
+
+    Both write ``plan.json``, so a dry-run study is listed as *planned* with its estimate.
+    """
     from hybrid_core.evaluation.run_eval import evaluate_model_as_run, evaluate_run
     from hybrid_core.models.loading import DEFAULT_MODEL
     from hybrid_core.training.trainer import config_diff, train
@@ -61,10 +64,10 @@ def run_study(
     plan = build_plan(spec, runs_dir=runs_dir, data_dir=data_dir, datasets=datasets, out_root=out_root)
     folder = study_folder(spec, out_root)
     log(plan.describe())
-    if dry_run:
-        return plan, folder
     folder.mkdir(parents=True, exist_ok=True)
-    write_json(folder / "plan.json", {**plan.to_dict(), "spec": _spec_dict(spec)})
+    write_json(folder / "plan.json", {**plan.to_dict(), "spec": _spec_dict(spec), "estimate": plan.estimate_seconds()})
+    if dry_run:  # the study is now listed as planned (no status.json yet)
+        return plan, folder
     _write_status(folder, state="running", pid=os.getpid(), started=now_iso(), total=len(plan.cells), done=0)
     t_all = time.perf_counter()
     timings: dict[str, float] = {}

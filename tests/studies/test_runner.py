@@ -33,7 +33,11 @@ def test_study_end_to_end_then_rerun_skips_everything(tiny_study, tmp_path, synt
     store.root.mkdir(parents=True)
     (store.root / "tiny-quick-x-x-mono-s0").mkdir()  # a folder killed before its run.json was written
     dry, _ = run_study(spec, runs_dir=runs, out_root=out, dry_run=True, log=lambda *a: None)
-    assert [c.state for c in dry.cells] == ["todo"] * 4 and not (out / "tiny").exists()
+    assert [c.state for c in dry.cells] == ["todo"] * 4 and not list(runs.glob("tiny-*/run.json"))
+    from hybrid_core.studies.catalog import list_studies
+
+    assert list_studies(out)[["study", "size", "state"]].values.tolist() == [["tiny", "quick", "planned"]]
+    assert read_json(out / "tiny" / "quick" / "plan.json")["estimate"]["total"] > 0
     assert "estimated wall time" in dry.describe() and "seeded sample of" in dry.describe()
 
     logs: list[str] = []
