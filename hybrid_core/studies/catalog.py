@@ -7,7 +7,6 @@ while ``status.json`` says so and its process is alive (*interrupted* when that 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -17,19 +16,9 @@ from hybrid_core.studies.plan import studies_dir
 
 
 def _alive(pid) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (exited, not yet reaped) is not running
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
+    from hybrid_core.jobs import _alive as process_alive  # one liveness check (zombies count as gone)
+
+    return isinstance(pid, int) and pid > 0 and process_alive(pid)
 
 
 def study_state(folder: Path) -> dict:
