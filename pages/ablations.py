@@ -1,6 +1,8 @@
-"""Ablations: what does one setting (α, sampler, temperature, …) do when everything else is held fixed?"""
+"""Ablations: studies (a grid of arms x seeds with statistics) and one-factor groups of runs already on disk."""
 
 from __future__ import annotations
+
+import math
 
 import streamlit as st
 
@@ -10,6 +12,7 @@ from pages import _ui
 _ui.ensure_app_navigation()
 
 K = "ablations"
+S = "studies"
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -20,9 +23,153 @@ def _configs(root: str, key: tuple):
     return frame, ablations.varying_keys(frame) if not frame.empty else []
 
 
-st.title("Ablations")
+@st.cache_data(show_spinner=False, max_entries=8)
+def _study(folder: str, mtime: float):
+    from pathlib import Path
 
-with _ui.guard("the ablation view"):
+    from hybrid_core.io_utils import read_json
+    from hybrid_core.studies.tables import read_results
+
+    return read_results(Path(folder)), read_json(Path(folder) / "plan.json")
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _bundle(folder: str, mtime: float) -> bytes:
+    from hybrid_core.studies.bundle import paper_bundle
+
+    return paper_bundle(folder)
+
+
+def _plain(v) -> str:
+    """A config value as text: integers without ".0" (pandas turns int columns with gaps into floats)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _figure_buttons(fig, stem: str, key: str) -> None:
+    """PNG / SVG / PDF downloads, rendered only when clicked."""
+    from hybrid_core.analysis.figure_export import FIGURE_FORMATS, figure_bytes
+
+    cols = st.columns([1, 1, 1, 5])
+    for col, fmt in zip(cols, ("png", "svg", "pdf"), strict=False):
+        col.download_button(
+            fmt.upper(),
+            data=lambda f=fmt: _ui._figure_bytes_safe(fig, f, figure_bytes),
+            file_name=f"{_ui.slug(stem)}.{fmt}",
+            mime=FIGURE_FORMATS[fmt],
+            key=f"{key}_{fmt}",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+
+
+def _table_buttons(tidy, latex: str, stem: str, key: str) -> None:
+    cols = st.columns([1, 1, 6])
+    cols[0].download_button(
+        "CSV", tidy.to_csv(index=False), f"{_ui.slug(stem)}.csv", "text/csv", key=f"{key}_csv", on_click="ignore"
+    )
+    cols[1].download_button(
+        "LaTeX", latex, f"{_ui.slug(stem)}.tex", "application/x-tex", key=f"{key}_tex", on_click="ignore"
+    )
+
+
+def studies_section() -> None:
+    from pathlib import Path
+
+    from hybrid_core import jobs
+    from hybrid_core.studies import catalog, spec, tables
+    from hybrid_core.studies import figures as sfig
+
+    listing = catalog.list_studies()
+    if listing.empty:
+        st.info(
+            "No study on disk yet. Start one below, or from a terminal: "
+            "`python -m hybrid_core study alpha-sweep --size quick` (add `--dry-run` to see the plan and its cost).",
+            icon=":material/science:",
+        )
+    else:
+        shown = listing[["study", "size", "state", "progress", "current", "updated"]]
+        st.dataframe(
+            shown,
+            hide_index=True,
+            key=f"{S}_list",
+            column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0)},
+        )
+    with st.expander("Start a study (runs as a background job)", expanded=listing.empty):
+        c1, c2, c3 = st.columns([2, 1, 1])
+        name = c1.selectbox("Study", spec.shipped_studies(), key=f"{S}_new")
+        size = c2.selectbox("Size", spec.SIZES, key=f"{S}_new_size", help="quick: 2 CPU cores; medium; full: GPU")
+        if c3.button("Start", key=f"{S}_start", icon=":material/play_arrow:"):
+            job = jobs.start(jobs.cli_argv("study", name, "--size", size), label=f"study {name} ({size})")
+            st.success(f"Started job {job}: see **Jobs** for its log; this list shows its progress.")
+    finished = listing[listing["path"].map(lambda p: (Path(p) / "results.csv").is_file())] if len(listing) else listing
+    if finished.empty:
+        return
+    labels = [f"{r.study} ({r.size})" for r in finished.itertuples()]
+    pick = st.selectbox("Study", range(len(labels)), format_func=lambda i: labels[i], key=f"{S}_pick")
+    folder = Path(finished.iloc[pick]["path"])
+    tidy, plan = _study(str(folder), (folder / "results.csv").stat().st_mtime)
+    study_spec = plan.get("spec", {})
+    if study_spec.get("description"):
+        st.caption(study_spec["description"])
+
+    c1, c2, c3 = st.columns([2, 2, 1])
+    datasets = list(dict.fromkeys(tidy["dataset"]))
+    ds = c1.selectbox("Data set", datasets, key=f"{S}_ds")
+    slice_names = list(dict.fromkeys(tidy.loc[tidy["dataset"] == ds, "slice"]))
+    langs = dict(zip(tidy["slice"], tidy["languages"], strict=False))
+    sl = c2.selectbox(
+        "Languages",
+        slice_names,
+        format_func=lambda s: f"{s} ({langs.get(s, '')})",
+        key=f"{S}_slice",
+        help="seen / never seen in training, low-resource (least CC-100 data), or one language; by query language",
+    )
+    metric = c3.selectbox("Metric", ["map", "rank_distance"], key=f"{S}_metric")
+
+    fig = sfig.curve(tidy, ds, sl, metric)
+    st.plotly_chart(fig, key=f"{S}_chart")
+    _figure_buttons(fig, f"{plan['study']}-{plan['size']}-{ds}-{sl}-{metric}", f"{S}_fig")
+
+    baseline, correction = study_spec.get("baseline", ""), study_spec.get("correction", "holm")
+    st.subheader("Table")
+    values = tables.value_table(tidy, ds, sl)
+    st.dataframe(values, key=f"{S}_values")
+    deltas = tables.delta_table(tidy, ds, sl)
+    if len(deltas):
+        st.markdown(f"**Against the baseline `{baseline}`** (Δ [95% CI], corrected p, d_z, minimum detectable effect)")
+        st.dataframe(deltas, key=f"{S}_deltas")
+    note = tables.footnote(tidy, ds, sl, baseline, correction, plan)
+    st.caption(note)
+    part = tidy[(tidy["dataset"] == ds) & (tidy["slice"] == sl)]
+    latex = tables.latex_table(tables.value_table(tidy, ds, sl, latex=True), caption=f"{ds}, slice {sl}. {note}")
+    _table_buttons(part, latex, f"{plan['study']}-{plan['size']}-{ds}-{sl}", f"{S}_tbl")
+    if study_spec.get("reported"):
+        st.subheader("In the paper's layout")
+        paper = tables.paper_layout(tidy)
+        st.dataframe(_ui.fmt_table(paper), key=f"{S}_paper")
+        st.caption("Measured here: seed means over all languages. Reported: arXiv 2408.10536, not re-run here.")
+    bars = sfig.slice_bars(tidy, ds, metric)
+    with st.expander("By language slice"):
+        st.plotly_chart(bars, key=f"{S}_bars")
+        _figure_buttons(bars, f"{plan['study']}-{plan['size']}-{ds}-slices-{metric}", f"{S}_bars_fig")
+
+    st.download_button(
+        "Paper bundle (zip)",
+        data=lambda: _bundle(str(folder), (folder / "results.csv").stat().st_mtime),
+        file_name=f"{plan['study']}-{plan['size']}-paper-bundle.zip",
+        mime="application/zip",
+        key=f"{S}_bundle",
+        icon=":material/folder_zip:",
+        on_click="ignore",
+        help="tables (CSV, Markdown, LaTeX booktabs), every figure as PNG / SVG / PDF, all numbers, README",
+    )
+
+
+def run_groups_section() -> None:
     store = _ui.store()
     frame, keys = _configs(str(store.root), _ui.runs_key(store))
     if frame.empty:
@@ -75,5 +222,13 @@ with _ui.guard("the ablation view"):
     with st.expander("All metrics (tidy table, as downloaded)"):
         st.dataframe(_ui.fmt_table(sweep), hide_index=True, key=f"{K}_tidy")
     with st.expander("Configs of these runs"):
-        shown = frame.loc[group].dropna(axis=1, how="all").map(lambda v: "" if v is None else str(v))
+        shown = frame.loc[group].dropna(axis=1, how="all").map(_plain)
         st.dataframe(shown, key=f"{K}_configs")
+
+
+st.title("Ablations")
+tab_studies, tab_groups = st.tabs(["Studies", "Groups of runs"])
+with tab_studies, _ui.guard("the studies view"):
+    studies_section()
+with tab_groups, _ui.guard("the ablation view"):
+    run_groups_section()

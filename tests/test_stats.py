@@ -125,3 +125,99 @@ def test_contributions_sum_to_macro_and_bootstrap_shortcut_equals_ratio_form() -
     for j in range(2):
         assert fast[j].low == pytest.approx(np.quantile(ref[:, j], 0.025))
         assert fast[j].high == pytest.approx(np.quantile(ref[:, j], 0.975))
+
+
+# --- corrections, paired comparison, MDE (study engine) ------------------------------------------
+
+
+def _holm_reject_reference(p: list[float], alpha: float) -> set[int]:
+    """Holm's step-down procedure as written in Holm (1979): reject while p_(k) <= alpha / (m - k)."""
+    order = sorted(range(len(p)), key=lambda i: p[i])
+    rejected = set()
+    for k, i in enumerate(order):
+        if p[i] > alpha / (len(p) - k):
+            break
+        rejected.add(i)
+    return rejected
+
+
+def test_holm_hand_case_and_step_down_reference() -> None:
+    p = [0.01, 0.04, 0.03, 0.005]
+    # sorted 0.005*4 = .02, 0.01*3 = .03, 0.03*2 = .06, 0.04*1 = .04 -> running max .02 .03 .06 .06
+    assert stats.adjust(np.array(p), "holm") == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        q = rng.uniform(0, 0.2, size=7).tolist()
+        for a in (0.01, 0.05, 0.1):
+            adjusted = stats.holm(np.array(q))
+            assert {i for i in range(7) if adjusted[i] <= a} == _holm_reject_reference(q, a)
+
+
+def test_bh_hand_case_and_scipy() -> None:
+    from scipy.stats import false_discovery_control
+
+    # sorted .01*3/1 = .03, .03*3/2 = .045, .04*3/3 = .04 -> running min from the top: .03 .04 .04
+    assert stats.adjust(np.array([0.01, 0.04, 0.03]), "bh") == pytest.approx([0.03, 0.04, 0.04])
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 5, 40):
+        p = rng.uniform(0, 1, size=n) ** 3
+        np.testing.assert_allclose(stats.benjamini_hochberg(p), false_discovery_control(p, method="bh"), rtol=1e-12)
+    with_nan = stats.benjamini_hochberg(np.array([0.01, np.nan, 0.02]))
+    assert np.isnan(with_nan[1]) and with_nan[[0, 2]] == pytest.approx([0.02, 0.02])
+    with pytest.raises(ValueError, match="unknown correction"):
+        stats.adjust(np.array([0.1]), "bonferroni-ish")
+
+
+def test_mde_formula() -> None:
+    from scipy.stats import norm
+
+    assert stats.mde(1.0) == pytest.approx(1.959964 + 0.841621, abs=1e-5)  # ~2.8 SE at alpha .05
+    assert stats.mde(0.01, m=5) == pytest.approx((norm.ppf(1 - 0.05 / 10) + norm.ppf(0.8)) * 0.01, rel=1e-9)
+    # at the MDE a two-sided z-test at alpha/m has exactly the requested power
+    se, m = 0.004, 6
+    crit = norm.ppf(1 - 0.05 / (2 * m))
+    shift = stats.mde(se, m=m) / se
+    assert norm.sf(crit - shift) + norm.cdf(-crit - shift) == pytest.approx(0.8, abs=1e-3)
+    with pytest.raises(ValueError):
+        stats.mde(1.0, m=0)
+
+
+def test_paired_difference_hand_case() -> None:
+    # one setting, one metric: differences 0.1, 0.3, 0.2, 0.2 -> delta .2, d_z = .2 / sd(ddof 1) = .2 / .08165
+    a = np.array([0.6, 0.8, 0.7, 0.5])[:, None, None]
+    b = np.array([0.5, 0.5, 0.5, 0.3])[:, None, None]
+    (r,) = stats.paired_macro_difference(a, b, n_boot=4000)
+    assert r.delta == pytest.approx(0.2)
+    assert r.d == pytest.approx(0.2 / np.std([0.1, 0.3, 0.2, 0.2], ddof=1))
+    assert r.low <= r.delta <= r.high and r.n_questions == 4
+    # bootstrap SE of a mean: sd(ddof 0) / sqrt(n) = 0.0707 / 2
+    assert r.se == pytest.approx(np.std([0.1, 0.3, 0.2, 0.2]) / 2, rel=0.1)
+    (same,) = stats.paired_macro_difference(a, a)
+    assert (same.delta, same.p, same.d, same.se) == (0.0, 1.0, 0.0, 0.0)
+
+
+def test_paired_difference_clusters_translations_by_question() -> None:
+    """Translations of a question move together: copying each question into 3 settings must not shrink the SE."""
+    rng = np.random.default_rng(1)
+    a, b = rng.uniform(size=(80, 1, 1)), rng.uniform(size=(80, 1, 1))
+    (one,) = stats.paired_macro_difference(a, b, n_boot=2000)
+    (three,) = stats.paired_macro_difference(np.repeat(a, 3, axis=1), np.repeat(b, 3, axis=1), n_boot=2000)
+    assert three.delta == pytest.approx(one.delta)
+    assert three.se == pytest.approx(one.se, rel=1e-9)  # same resampled questions, same draws
+    assert three.p == pytest.approx(one.p)
+    # with missing cells the ratio form is used; the difference equals the difference of macro means
+    a2, b2 = np.repeat(a, 3, axis=1), np.repeat(b, 3, axis=1)
+    a2[::7, 1, 0] = np.nan
+    (gap,) = stats.paired_macro_difference(a2, b2)
+    b2m = b2.copy()
+    b2m[np.isnan(a2)] = np.nan
+    assert gap.delta == pytest.approx(stats.macro_mean(a2[..., 0]) - stats.macro_mean(b2m[..., 0]))
+
+
+def test_seed_spread_and_average() -> None:
+    x = np.stack([np.full((5, 2, 1), 0.5), np.full((5, 2, 1), 0.7)])
+    assert stats.seed_spread(x)[0] == pytest.approx(np.std([0.5, 0.7], ddof=1))
+    assert np.isnan(stats.seed_spread(x[:1])[0])
+    x[1, 0, 0, 0] = np.nan
+    avg = stats.seed_average(x)
+    assert avg[0, 0, 0] == pytest.approx(0.5) and avg[1, 1, 0] == pytest.approx(0.6)

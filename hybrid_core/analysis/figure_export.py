@@ -1,4 +1,4 @@
-"""Figures as PNG / SVG (Kaleido, headless Chromium) and tables as CSV / LaTeX text, in memory.
+"""Figures as PNG / SVG / PDF (Kaleido, headless Chromium) and tables as CSV / LaTeX text, in memory.
 
 Kaleido 1.x drives a Chromium it finds on ``PATH`` or through ``$BROWSER_PATH``; on Debian that is
 ``/usr/bin/chromium`` (``apt-get install chromium``), set here when the variable is unset. Tables use
@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from hybrid_core.errors import HybridIRError
 
-FIGURE_FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
+FIGURE_FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 TABLE_FORMATS = {"csv": "text/csv", "tex": "application/x-tex"}
 _CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 

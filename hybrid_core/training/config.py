@@ -51,6 +51,7 @@ class TrainConfig:
     eval_data: str | None = None  # optional data spec evaluated at the end (and every `eval_every` steps)
     eval_max_questions: int | None = 50  # seeded sample of question ids for that evaluation (None = all)
     eval_every: int = 0  # steps between evaluations (0 = only at the end)
+    exclude_languages: tuple[str, ...] | None = None  # held-out languages: no pair has them on either side
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
@@ -60,9 +61,16 @@ class TrainConfig:
         if unknown:
             raise TrainConfigError(f"unknown training option(s) {unknown}; known: {', '.join(sorted(known))}")
         d = {k: v for k, v in d.items() if k in known}
-        if d.get("train_languages") is not None:
-            d["train_languages"] = tuple(d["train_languages"])
+        for key in ("train_languages", "exclude_languages"):
+            if d.get(key) is not None:
+                d[key] = tuple(d[key])
         return cls(**d)
+
+    def pair_languages(self, available: list[str]) -> list[str] | tuple[str, ...] | None:
+        """The languages training pairs may use: ``train_languages`` (None = all) minus ``exclude_languages``."""
+        if not self.exclude_languages:
+            return self.train_languages
+        return [x for x in (self.train_languages or available) if x not in self.exclude_languages]
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self)))

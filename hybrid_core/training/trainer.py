@@ -226,7 +226,7 @@ def train(
             test_fraction=cfg.split_test_fraction,
             split_seed=cfg.split_seed,
         )
-        pairs = build_pairs(dataset, languages=cfg.train_languages)
+        pairs = build_pairs(dataset, languages=cfg.pair_languages(dataset.languages))
         evaluation = eval_sets(cfg, data_dir)  # a bad --eval-data fails here, before any step
         sampler = HybridBatchSampler(
             pairs,

@@ -130,6 +130,8 @@ def test_figure_and_table_downloads(server, page) -> None:
     """PNG (rendered by Kaleido in the server on click) and LaTeX downloads from the Ablations page."""
     page.goto(f"{server['url']}/ablations")
     wait_ready(page)
+    page.get_by_role("tab", name="Groups of runs").click()
+    wait_ready(page)
     with page.expect_download(timeout=90_000) as png:
         page.get_by_role("button", name="PNG").first.click()
     data = Path(png.value.path()).read_bytes()

@@ -1,0 +1,93 @@
+"""Plotly figures of a study (pure builders: tidy results in, ``go.Figure`` out).
+
+- :func:`curve`: a metric against a numeric arm axis (alpha of the hybrid sampler, lambda of a merge),
+  one line per setting kind with its 95% CI band; arms off the axis (X-X, the untrained model) are
+  dotted reference lines.
+- :func:`slice_bars`: one metric of one kind per arm, grouped by language slice (seen / unseen /
+  low-resource), with CI whiskers.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from hybrid_core.analysis.figures import KIND_ORDER, PALETTE, _errors, _layout, sweep_curve
+
+METRIC_TITLES = {"map": "mAP", "rank_distance": "rank distance (lower is less biased)"}
+
+
+def curve_series(tidy: pd.DataFrame) -> list[str]:
+    """Series with at least two arms on a numeric axis (they get a curve)."""
+    t = tidy[tidy["axis"].notna()]
+    counts = t.groupby("series")["arm"].nunique()
+    return [s for s in dict.fromkeys(t["series"]) if counts.get(s, 0) >= 2]
+
+
+def curve(
+    tidy: pd.DataFrame, dataset: str, slice_name: str, metric: str = "map", series: str | None = None
+) -> go.Figure:
+    """``metric`` against the axis of ``series`` (default: the first with a curve), per kind, CI bands."""
+    t = tidy[(tidy["dataset"] == dataset) & (tidy["slice"] == slice_name) & (tidy["metric"] == metric)]
+    options = curve_series(t)
+    if not options:
+        return slice_bars(tidy, dataset, metric, slices=[slice_name])
+    series = series if series in options else options[0]
+    on = t[t["series"] == series]
+    axis_name = str(on["axis_name"].dropna().iloc[0]) if on["axis_name"].notna().any() else "axis"
+    table = on.rename(columns={"axis": axis_name}).astype({axis_name: float})
+    fig = sweep_curve(table, axis_name, metric)
+    kinds = [k for k in KIND_ORDER if k in set(t["kind"])]
+    for _, r in t[t["series"] != series].drop_duplicates(["arm", "kind"]).iterrows():
+        if r["axis"] == r["axis"] and r["series"] in options:
+            continue  # another curve's arm
+        color = PALETTE[kinds.index(r["kind"]) % len(PALETTE)] if r["kind"] in kinds else "#555"
+        fig.add_hline(
+            y=r["value"],
+            line={"dash": "dot", "color": color, "width": 1},
+            annotation_text=f"{r['arm']} ({r['kind']})",
+            annotation_position="top left",
+            annotation_font_size=10,
+        )
+    title = (
+        f"{dataset} · {slice_name}: {METRIC_TITLES.get(metric, metric)} vs {axis_name} (band: 95% CI over questions)"
+    )
+    return _layout(fig, title, xaxis_title=axis_name, yaxis_title=METRIC_TITLES.get(metric, metric))
+
+
+def slice_bars(
+    tidy: pd.DataFrame, dataset: str, metric: str = "map", kind: str | None = None, slices: list[str] | None = None
+) -> go.Figure:
+    """Bars per arm, grouped by slice (one kind; default multi), 95% CI whiskers."""
+    kind = kind or "multi"
+    t = tidy[(tidy["dataset"] == dataset) & (tidy["metric"] == metric) & (tidy["kind"] == kind)]
+    slices = slices or [s for s in ("all", "seen", "unseen", "low-resource") if s in set(t["slice"])]
+    fig = go.Figure()
+    for i, sl in enumerate(slices):
+        r = t[t["slice"] == sl]
+        fig.add_bar(
+            x=r["arm"],
+            y=r["value"],
+            name=sl,
+            marker_color=PALETTE[i % len(PALETTE)],
+            error_y=_errors(r),
+            hovertemplate=f"{sl}<br>%{{x}}<br>{metric} = %{{y:.3f}}<extra></extra>",
+        )
+    title = f"{dataset}: {kind} {METRIC_TITLES.get(metric, metric)} by language slice (whiskers: 95% CI)"
+    return _layout(fig, title, barmode="group", xaxis_title="arm", yaxis_title=METRIC_TITLES.get(metric, metric))
+
+
+def study_figures(tidy: pd.DataFrame) -> dict[str, go.Figure]:
+    """Every figure of a study, by file stem: curves per data set x slice x metric, slice bars per data set."""
+    out = {}
+    for ds in dict.fromkeys(tidy["dataset"]):
+        t = tidy[tidy["dataset"] == ds]
+        for metric in ("map", "rank_distance"):
+            if curve_series(t):
+                for sl in dict.fromkeys(t["slice"]):
+                    if sl.startswith("lang:"):
+                        continue
+                    out[f"curve--{ds}--{sl}--{metric}"] = curve(tidy, ds, sl, metric)
+            if t["slice"].nunique() > 1:
+                out[f"slices--{ds}--{metric}"] = slice_bars(tidy, ds, metric)
+    return out

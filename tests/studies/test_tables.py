@@ -1,0 +1,101 @@
+"""Study tables: display cells, marks, footnote, paper layout, LaTeX that compiles (pdflatex when installed)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hybrid_core.studies import tables
+
+
+def _tidy() -> pd.DataFrame:
+    rows = []
+    for arm, base_value, p_adj in (("base", 0.4, None), ("x_y", 0.6, None), ("hybrid-0.5", 0.65, 0.01)):
+        for kind, metric, v in (
+            ("mono", "map", base_value),
+            ("cross", "map", base_value - 0.1),
+            ("multi", "map", base_value - 0.2),
+            ("multi", "rank_distance", 300.0),
+        ):
+            row = {
+                "dataset": "xquad-r",
+                "slice": "all",
+                "languages": "de en",
+                "arm": arm,
+                "series": arm,
+                "axis_name": None,
+                "axis": np.nan,
+                "kind": kind,
+                "metric": metric,
+                "value": v,
+                "ci_low": v - 0.01,
+                "ci_high": v + 0.01,
+                "seed_sd": 0.002 if arm != "base" else np.nan,
+                "n_seeds": 1 if arm == "base" else 3,
+                "n_questions": 100,
+                "sampled": False,
+                "runs": arm,
+            }
+            if p_adj is not None:
+                row.update(
+                    delta=0.05,
+                    delta_low=0.01,
+                    delta_high=0.09,
+                    se=0.02,
+                    p=0.005,
+                    p_adj=p_adj,
+                    d=0.4,
+                    better=metric != "rank_distance",
+                    significant=True,
+                    family_size=4,
+                    mde=0.07,
+                )
+            rows.append(row)
+    return pd.DataFrame(rows).reindex(columns=tables.TIDY_COLUMNS)
+
+
+def test_value_and_delta_cells_marks_and_footnote() -> None:
+    t = _tidy()
+    values = tables.value_table(t, "xquad-r", "all")
+    assert values.loc["hybrid-0.5", "mono mAP"] == "0.650 [0.640, 0.660] ±0.002 ▲"
+    assert values.loc["hybrid-0.5", "RD"] == "300.0 [300.0, 300.0] ±0.0 ▼"
+    assert values.loc["base", "mono mAP"] == "0.400 [0.390, 0.410]"  # one seed: no spread, no test
+    deltas = tables.delta_table(t, "xquad-r", "all")
+    assert list(deltas.index) == ["hybrid-0.5"]
+    assert deltas.loc["hybrid-0.5", "multi mAP"] == "+0.050 [0.010, 0.090] p=0.010 d=+0.40 MDE 0.070 ▲"
+    plan = {"datasets": [{"name": "xquad-r", "spec": "xquad-r", "questions": 1190, "sampled": False}]}
+    note = tables.footnote(t, "xquad-r", "all", "x_y", "holm", plan)
+    assert "Holm (1979) over the 4 comparisons" in note and "mono mAP 0.070" in note
+    assert "Whole set: 1190 questions" in note and "query side X defines the slice" in note
+
+
+def test_paper_layout_puts_reported_rows_beside_measured() -> None:
+    paper = tables.paper_layout(_tidy())
+    assert paper.loc["hybrid-0.5 (measured)", "xquad-r mono mAP"] == pytest.approx(0.65)
+    assert paper.loc["XLM-R hybrid (reported)", "xquad-r mono mAP"] == pytest.approx(0.798)
+    assert paper.loc["XLM-R X-Y (reported)", "xquad-r RD"] == pytest.approx(295.4)
+    assert list(paper.columns) == ["xquad-r mono mAP", "xquad-r cross mAP", "xquad-r multi mAP", "xquad-r RD"]
+
+
+def test_latex_is_escaped_booktabs_and_compiles(tmp_path) -> None:
+    t = _tidy()
+    tex = tables.latex_table(tables.value_table(t, "xquad-r", "all", latex=True), caption="arm x_y: 95% CI & more")
+    assert "\\toprule" in tex and "\\midrule" in tex and "\\bottomrule" in tex
+    assert "x\\_y" in tex and "95\\% CI \\& more" in tex and "$\\pm$" in tex and "$^{\\uparrow}$" in tex
+    if not shutil.which("pdflatex"):
+        pytest.skip("pdflatex not installed (apt-get install texlive-latex-base)")
+    doc = tmp_path / "t.tex"
+    doc.write_text("\\documentclass{article}\\usepackage{booktabs}\\begin{document}\n" + tex + "\\end{document}\n")
+    out = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", doc.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stdout[-2000:]
+    assert (tmp_path / "t.pdf").read_bytes()[:5] == b"%PDF-"
