@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hybrid_core.cli.common import add_data_options, load_sets, positive_int
+from hybrid_core.cli.common import add_data_options, load_sets, non_negative_int, positive_int
 from hybrid_core.evaluation.settings import KINDS
 
 
@@ -26,8 +26,16 @@ def cmd_evaluate(args) -> None:
     from hybrid_core.runs import RunStore
 
     set_threads()
-    datasets = load_sets(args)
-    _, summaries = evaluate_model_as_run(
+    if args.noise:  # bad spec: an error before anything loads or is written
+        from hybrid_core.augment.noise import parse_noise_spec
+
+        parse_noise_spec(args.noise)
+    datasets = clean = load_sets(args)
+    if args.noise:
+        from hybrid_core.augment.perturb import perturb_queries
+
+        datasets = [perturb_queries(ds, args.noise, args.noise_seed) for ds in clean]
+    run, summaries = evaluate_model_as_run(
         args.model,
         datasets,
         run_name=args.run,
@@ -36,6 +44,11 @@ def cmd_evaluate(args) -> None:
         force=args.force,
         progress=True,
     )
+    if args.noise:  # the perturbed query texts beside each result, so a user can read what was scored
+        from hybrid_core.augment.perturb import save_query_texts
+
+        for c, n in zip(clean, datasets, strict=True):
+            print(save_query_texts(run.result_dir(n.name), c, n))
     for name, summary in summaries.items():
         print(
             f"\n{name}  ({summary['n_queries']} queries; encode {summary['timings']['encode_seconds']:.1f} s, "
@@ -65,6 +78,12 @@ def register(sub) -> None:
     sp.add_argument("--run", help="run name (default: eval-<model>)")
     sp.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
     sp.add_argument("--force", action="store_true", help="recompute results already on disk")
+    sp.add_argument(
+        "--noise",
+        help="perturb every query before scoring, e.g. typos:0.1,diacritics:1.0 (kinds: typos, casing, diacritics, "
+        "punctuation, whitespace; rates in [0, 1]); results go to <data>-noise-<spec>-seed<n>",
+    )
+    sp.add_argument("--noise-seed", type=non_negative_int, default=0, help="seed of --noise (default 0)")
     add_data_options(sp)
     sp.set_defaults(func=cmd_evaluate)
 
