@@ -37,6 +37,8 @@ _TRAIN_FLAGS: list[tuple[str, str, type, str]] = [
     ("--eval-data", "eval_data", str, "evaluate on this set at the end, e.g. xquad-r or mlqa-r:test"),
     ("--eval-max-questions", "eval_max_questions", int, "question sample for --eval-data (default 50)"),
     ("--eval-every", "eval_every", int, "also evaluate every N steps (default 0 = end only)"),
+    ("--augment", "augment", str, "augment training queries: 'noise=typos:0.1;codeswitch=0.3@en-de.txt'"),
+    ("--augment-prob", "augment_prob", float, "share of training queries augmented (default 0.5)"),
 ]
 
 
