@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "hybrid_core.cli.data_cmds",
     "hybrid_core.cli.eval_cmds",
     "hybrid_core.cli.train_cmds",
+    "hybrid_core.cli.augment_cmds",
 )
 
 
