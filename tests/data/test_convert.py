@@ -35,7 +35,7 @@ def test_convert_mock_by_hand(tmp_path):
         convert_to_beir(de, tmp_path / "again")
 
 
-def test_convert_then_evaluate_cli(mock_dir, mock_model, tmp_path, capsys):
+def test_convert_then_evaluate_cli(mock_dir, mock_model, tmp_path, capsys):  # noqa: F811
     out = tmp_path / "beir"
     assert main(["convert", "--data", str(mock_dir), "--out", str(out)]) == 0
     assert "4 passages, 6 queries" in capsys.readouterr().out
