@@ -25,6 +25,7 @@ from hybrid_core.augment.noise import rng_for
 from hybrid_core.io_utils import atomic_path
 
 _WORD = re.compile(r"\w+")
+_PAIR_FILE = re.compile(r"^(?P<src>[a-z]{2,3})[-_](?P<tgt>[a-z]{2,3})(\.[^.]*)?$")
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,17 @@ def read_muse(path: str | Path, src: str, tgt: str) -> BilingualDictionary:
     if not entries:
         raise AugmentError(f"{path}: dictionary file is empty")
     return BilingualDictionary(src, tgt, entries, source=str(path))
+
+
+def dictionary_file(path: str, spec: str) -> BilingualDictionary:
+    """A MUSE file whose name says its pair (``en-de.txt``); ``spec`` names the option in errors."""
+    m = _PAIR_FILE.match(Path(path).name)
+    if not m:
+        raise AugmentError(
+            f"{spec}: dictionary file name {Path(path).name!r} does not say its pair; name it "
+            "<src>-<tgt>.txt (MUSE style, e.g. en-de.txt)"
+        )
+    return read_muse(path, m["src"], m["tgt"])
 
 
 def write_muse(dictionary: BilingualDictionary, path: str | Path) -> Path:

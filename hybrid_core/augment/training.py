@@ -15,15 +15,12 @@ resumed run augments exactly as an uninterrupted one, and ranks of a distributed
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from hybrid_core.augment import AugmentError
-from hybrid_core.augment.codeswitch import BilingualDictionary, code_switch_query, read_muse
+from hybrid_core.augment.codeswitch import BilingualDictionary, code_switch_query, dictionary_file
 from hybrid_core.augment.noise import apply_noise, parse_noise_spec, rng_for
 
-_PAIR_FILE = re.compile(r"^(?P<src>[a-z]{2,3})[-_](?P<tgt>[a-z]{2,3})(\.[^.]*)?$")
 PARTS = ("noise", "codeswitch")
 
 
@@ -53,16 +50,6 @@ class QueryAugmenter:
         return out
 
 
-def _dictionary(path: str, spec: str) -> BilingualDictionary:
-    m = _PAIR_FILE.match(Path(path).name)
-    if not m:
-        raise AugmentError(
-            f"augment {spec!r}: dictionary file name {Path(path).name!r} does not say its pair; name it "
-            "<src>-<tgt>.txt (MUSE style, e.g. en-de.txt)"
-        )
-    return read_muse(path, m["src"], m["tgt"])
-
-
 def build_augmenter(spec: str | None, prob: float = 0.5, seed: int = 0) -> QueryAugmenter | None:
     """Parse and check a spec (reading its dictionaries); None when ``spec`` is empty."""
     if not spec:
@@ -88,5 +75,5 @@ def build_augmenter(spec: str | None, prob: float = 0.5, seed: int = 0) -> Query
                 raise AugmentError(f"augment {spec!r}: code-switching rate {rate_text} is outside [0, 1]")
             if not at or not files.strip():
                 raise AugmentError(f"augment {spec!r}: codeswitch needs dictionaries: codeswitch=0.3@en-de.txt")
-            dictionaries = [_dictionary(f.strip(), spec) for f in files.split("+")]
+            dictionaries = [dictionary_file(f.strip(), f"augment {spec!r}") for f in files.split("+")]
     return QueryAugmenter(spec, float(prob), int(seed), noise, rate, tuple(dictionaries))

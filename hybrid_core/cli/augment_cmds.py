@@ -1,5 +1,5 @@
-"""``dapt``, ``convert`` and ``induce-dictionary``: domain-adaptive pretraining, passage-level BEIR folders,
-bilingual dictionaries from parallel questions."""
+"""``dapt``, ``convert``, ``induce-dictionary`` and ``translate``: domain-adaptive pretraining, passage-level
+BEIR folders, bilingual dictionaries from parallel questions, translation through a pluggable backend."""
 
 from __future__ import annotations
 
@@ -64,6 +64,52 @@ def cmd_induce(args) -> None:
     print(table.head(20).to_string(index=False))
 
 
+def cmd_translate(args) -> None:
+    from pathlib import Path
+
+    from hybrid_core.io_utils import atomic_path
+    from hybrid_core.translate import TranslateError, check_pair, get_translator
+    from hybrid_core.translate.uses import round_trip
+
+    if args.backend == "hf":
+        if not args.model:
+            raise TranslateError("the hf backend needs --model <folder of a seq2seq MT model>")
+        translator = get_translator("hf", model=args.model, batch_size=args.batch_size, num_beams=args.num_beams)
+    elif args.backend == "parallel":
+        from hybrid_core.data.specs import load_data_spec
+
+        translator = get_translator("parallel", dataset=load_data_spec(args.data or "xquad-r", data_dir=args.data_dir))
+    else:
+        from hybrid_core.augment.codeswitch import dictionary_file
+
+        if not args.dictionary:
+            raise TranslateError("the dictionary backend needs --dictionary <src>-<tgt>.txt (MUSE format)")
+        translator = get_translator(
+            "dictionary", dictionaries=[dictionary_file(f, "--dictionary") for f in args.dictionary]
+        )
+    check_pair(translator, args.src, args.tgt)  # before reading a long input
+    if args.round_trip:
+        check_pair(translator, args.tgt, args.src)
+    if args.text:
+        texts = list(args.text)
+    else:
+        from hybrid_core.training.dapt import read_text_file
+
+        texts = read_text_file(args.file)
+    out = (
+        round_trip(translator, texts, args.src, args.tgt)
+        if args.round_trip
+        else translator.translate(texts, args.src, args.tgt)
+    )
+    if args.out:
+        with atomic_path(Path(args.out)) as tmp:
+            tmp.write_text("".join(t.replace("\n", " ") + "\n" for t in out), encoding="utf-8")
+        print(f"{args.out}: {len(out)} lines ({translator.label})")
+    else:
+        for t in out:
+            print(t)
+
+
 def register(sub) -> None:
     sp = sub.add_parser("dapt", help="domain-adaptive masked-LM pretraining of a model on unlabeled text")
     sp.add_argument("--out", required=True, help="output folder (the model goes to <out>/model)")
@@ -106,3 +152,20 @@ def register(sub) -> None:
     sp.add_argument("--seed", type=non_negative_int, default=0)
     sp.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/")
     sp.set_defaults(func=cmd_induce)
+
+    sp = sub.add_parser("translate", help="translate (or round-trip paraphrase) texts with an MT backend")
+    sp.add_argument("--backend", choices=["hf", "parallel", "dictionary"], default="hf")
+    sp.add_argument("--model", help="hf: folder of a seq2seq MT model (MarianMT opus-mt-*, M2M100, NLLB-200)")
+    sp.add_argument("--data", help="parallel: the parallel data spec (oracle; default xquad-r)")
+    sp.add_argument("--dictionary", nargs="+", help="dictionary: MUSE files named <src>-<tgt>.txt (weak stand-in)")
+    sp.add_argument("--src", required=True, help="source language (ISO 639-1)")
+    sp.add_argument("--tgt", required=True, help="target language (the pivot with --round-trip)")
+    group = sp.add_mutually_exclusive_group(required=True)
+    group.add_argument("--text", nargs="+", help="texts to translate")
+    group.add_argument("--file", help="UTF-8 file, one text per line")
+    sp.add_argument("--round-trip", action="store_true", help="src -> tgt -> src: a paraphrase (back-translation)")
+    sp.add_argument("--out", help="write one translation per line here (default: print)")
+    sp.add_argument("--batch-size", type=positive_int, default=16)
+    sp.add_argument("--num-beams", type=positive_int, default=1)
+    sp.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/")
+    sp.set_defaults(func=cmd_translate)

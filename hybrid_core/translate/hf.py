@@ -44,7 +44,7 @@ class HFTranslator:
         device: str = "cpu",
         cache: TranslationCache | bool | None = True,
     ) -> None:
-        from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer
+        from transformers import AutoConfig, AutoTokenizer
 
         from hybrid_core.models.loading import model_fingerprint
 
@@ -65,7 +65,7 @@ class HFTranslator:
             )
         self.folder = folder
         self.tokenizer = AutoTokenizer.from_pretrained(folder)
-        self.model = AutoModelForSeq2SeqLM.from_pretrained(folder).to(device).eval()
+        self._model = None  # loaded on first use: pairs and errors need only the config and tokenizer
         self.device = device
         self.batch_size, self.num_beams, self.max_new_tokens = batch_size, num_beams, max_new_tokens
         self.family = self._family(config)
@@ -73,6 +73,15 @@ class HFTranslator:
         self.label = f"hf-{folder.name}"
         self.model_key = f"{folder.name}:{model_fingerprint(folder)}:beams{num_beams}:max{max_new_tokens}"
         self.cache = TranslationCache() if cache is True else (cache or None)
+
+    @property
+    def model(self):
+        """The seq2seq model, loaded on first use."""
+        if self._model is None:
+            from transformers import AutoModelForSeq2SeqLM
+
+            self._model = AutoModelForSeq2SeqLM.from_pretrained(self.folder).to(self.device).eval()
+        return self._model
 
     def _family(self, config) -> str:
         vocab = self.tokenizer.get_vocab()
