@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from hybrid_core.analysis.figures import KIND_ORDER, LANGUAGE_PALETTE, PALETTE, _layout
+from hybrid_core.analysis.figures import KIND_ORDER, LANGUAGE_PALETTE, PALETTE, _layout, ci_band
 from hybrid_core.analysis.stats import bootstrap_ci, holm, paired_permutation_test
 from hybrid_core.errors import HybridIRError
 from hybrid_core.runs import Run
@@ -111,18 +111,7 @@ def robustness_figure(table: pd.DataFrame, title: str | None = None) -> go.Figur
     for i, group in enumerate(groups):
         r = table[table["group"] == group].sort_values("level")
         color = palette[i % len(palette)]
-        rgb = tuple(int(color.lstrip("#")[j : j + 2], 16) for j in (0, 2, 4))
-        fig.add_scatter(
-            x=[*r["level"], *r["level"][::-1]],
-            y=[*r["ci_high"], *r["ci_low"][::-1]],
-            fill="toself",
-            mode="lines",
-            fillcolor=f"rgba{(*rgb, 0.15)}",
-            line={"width": 0},
-            hoverinfo="skip",
-            showlegend=False,
-            legendgroup=str(group),
-        )
+        ci_band(fig, r["level"], r["ci_low"], r["ci_high"], color, str(group))
         fig.add_scatter(
             x=r["level"],
             y=r["value"],
