@@ -104,7 +104,7 @@ def read_text_file(path: str | Path) -> list[str]:
 
 
 def passages(cfg: DaptConfig, data_dir: str | None = None) -> tuple[list[str], str]:
-    """The texts and the ``dapt_source`` label (``target-set:<spec>`` or ``file:<name>:sha256:<12 hex>``)."""
+    """The texts and the ``dapt_source`` label (``target-set:<spec>[<langs>]`` or ``file:<name>:sha256:<12 hex>``)."""
     if cfg.text_file is not None:
         lines = read_text_file(cfg.text_file)
         digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:12]
@@ -114,7 +114,8 @@ def passages(cfg: DaptConfig, data_dir: str | None = None) -> tuple[list[str], s
     ds = load_data_spec(cfg.data, data_dir=data_dir, languages=list(cfg.languages) if cfg.languages else None)
     corpus = ds.corpus.sort_values(["paragraph", "id"], kind="stable")
     paras = corpus.groupby("paragraph", sort=True)["text"].agg(" ".join)
-    return [t for t in paras.tolist() if t.strip()], f"target-set:{cfg.data}"
+    langs = f"[{','.join(cfg.languages)}]" if cfg.languages else ""
+    return [t for t in paras.tolist() if t.strip()], f"target-set:{cfg.data}{langs}"
 
 
 def dapt_info(model_folder: str | Path) -> dict | None:

@@ -56,10 +56,10 @@ def test_dapt_writes_a_model_that_trains(tiny_model_dir, text_file, synthetic_di
 def test_target_set_source_is_recorded(tiny_model_dir, synthetic_dir, tmp_path):
     cfg = DaptConfig(model=str(tiny_model_dir), data=str(synthetic_dir), languages=("de",), steps=1, batch_size=2)
     texts, source = dapt.passages(cfg)
-    assert source == f"target-set:{synthetic_dir}" and len(texts) == 30  # 6 articles x 5 paragraphs
+    assert source == f"target-set:{synthetic_dir}[de]" and len(texts) == 30  # 6 articles x 5 paragraphs
     assert all(t.split()[0].startswith("de") for t in texts)
     out = run_dapt(cfg, tmp_path / "d", log=lambda *a: None)
-    assert dapt_info(out)["dapt_source"] == f"target-set:{synthetic_dir}"
+    assert dapt_info(out)["dapt_source"] == f"target-set:{synthetic_dir}[de]"
 
 
 def test_resume_equals_uninterrupted(tiny_model_dir, text_file, tmp_path, monkeypatch):
