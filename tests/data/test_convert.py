@@ -49,3 +49,17 @@ def test_convert_then_evaluate_cli(mock_dir, mock_model, tmp_path, capsys):  # n
 
     summary = RunStore(runs).get("p").summary("fr")
     assert summary["macro"]["multi"]["recall@100"] == 1.0  # 4 passages: every answer is in the top 100
+
+
+def test_train_from_a_converted_beir_folder(mock_model, tmp_path):  # noqa: F811
+    """Query-positive pairs come from the qrels: a BEIR folder trains like any other data spec (mono pairs)."""
+    from hybrid_core.training.samplers import build_pairs
+    from hybrid_core.training.trainer import TrainConfig, read_log, train
+
+    convert_to_beir(tiny_parallel_dataset(), tmp_path / "beir")
+    folder = tmp_path / "beir" / "de"
+    pairs = build_pairs(load_dataset(folder)).pairs
+    assert len(pairs) == 6 and set(pairs["passage_id"]) <= {f"de:{a}:{p}" for a in (0, 1) for p in (0, 1)}
+    cfg = TrainConfig(model=str(mock_model), train_data=str(folder), sampler="x-x-mono", steps=2, batch_size=4)
+    run = train(cfg, "beir-train", progress=False, log=lambda *a: None)
+    assert [r["language"] for r in read_log(run)] == ["de", "de"]
