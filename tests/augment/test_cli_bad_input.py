@@ -11,6 +11,12 @@ from tests.tiny_model import save_tiny_st
 from tests.translate.conftest import save_tiny_marian
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    """The translation cache (``<cache>/translations.sqlite``) goes to a temporary folder, not the repo's."""
+    monkeypatch.setenv("HYBRID_IR_CACHE", str(tmp_path / "cache"))
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("bad")
@@ -73,3 +79,4 @@ def test_translate_writes_lines(files, tmp_path, capsys):
     assert out.read_text(encoding="utf-8") == "the Fluss\na Fluss .\n"
     assert main(["translate", "--model", str(files["marian"]), "--src", "en", "--tgt", "de", "--text", "river"]) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) >= 1
+    assert (tmp_path / "cache" / "translations.sqlite").is_file()
