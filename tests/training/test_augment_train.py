@@ -14,21 +14,14 @@ from hybrid_core.errors import HybridIRError
 from hybrid_core.runs import RunStore
 from hybrid_core.training.trainer import TrainConfig, train
 
+from .test_train import cfg  # noqa: F401  (the shared tiny training config)
+
 
 @pytest.fixture
-def cfg(tiny_model_dir, synthetic_dir) -> TrainConfig:
-    return TrainConfig(
-        model=str(tiny_model_dir),
-        train_data=str(synthetic_dir),
-        sampler="hybrid",
-        steps=6,
-        batch_size=8,
-        warmup_steps=1,
-        checkpoint_every=3,
-        keep_checkpoints=1,
-        log_every=3,
-        augment="noise=typos:0.3,casing:1",
-        augment_prob=0.5,
+def aug_cfg(cfg) -> TrainConfig:  # noqa: F811
+    """test_train's tiny config, shorter, with checkpoints every 3 steps and query augmentation on."""
+    return dataclasses.replace(
+        cfg, steps=6, checkpoint_every=3, log_every=3, augment="noise=typos:0.3,casing:1", augment_prob=0.5
     )
 
 
@@ -63,14 +56,15 @@ def test_bad_augment_specs(spec, prob, match):
         build_augmenter(spec, prob)
 
 
-def test_bad_spec_refused_before_anything_is_written(cfg):
+def test_bad_spec_refused_before_anything_is_written(aug_cfg):
     store = RunStore()
     with pytest.raises(HybridIRError, match="outside"):
-        train(dataclasses.replace(cfg, augment="noise=typos:1.5"), "bad", progress=False, log=lambda *a: None)
+        train(dataclasses.replace(aug_cfg, augment="noise=typos:1.5"), "bad", progress=False, log=lambda *a: None)
     assert not store.exists("bad")
 
 
-def test_training_augments_queries_and_resumes_identically(cfg, monkeypatch):
+def test_training_augments_queries_and_resumes_identically(aug_cfg, monkeypatch):
+    cfg = aug_cfg  # noqa: F811
     seen: list[tuple[int, list[str], list[str]]] = []
     original = QueryAugmenter.__call__
 
