@@ -337,6 +337,22 @@ def projection_scatter(points: pd.DataFrame, link_translations: bool = True, tit
     return fig
 
 
+def ci_band(fig: go.Figure, x, low, high, color: str, group: str) -> None:
+    """A translucent confidence band between ``low`` and ``high`` along ``x`` (no legend entry, no hover)."""
+    rgb = tuple(int(color.lstrip("#")[j : j + 2], 16) for j in (0, 2, 4))
+    fig.add_scatter(
+        x=[*x, *list(x)[::-1]],
+        y=[*high, *list(low)[::-1]],
+        fill="toself",
+        mode="lines",
+        fillcolor=f"rgba{(*rgb, 0.15)}",
+        line={"width": 0},
+        hoverinfo="skip",
+        showlegend=False,
+        legendgroup=group,
+    )
+
+
 def sweep_curve(table: pd.DataFrame, key: str = "alpha", metric: str = "map") -> go.Figure:
     """Metric vs a numeric setting (e.g. α), one line per kind with a 95% CI band."""
     t = table[table["metric"] == metric].sort_values(key)
@@ -344,18 +360,7 @@ def sweep_curve(table: pd.DataFrame, key: str = "alpha", metric: str = "map") ->
     for i, kind in enumerate(k for k in KIND_ORDER if k in set(t["kind"])):
         r = t[t["kind"] == kind]
         color = PALETTE[i % len(PALETTE)]
-        rgb = tuple(int(color.lstrip("#")[j : j + 2], 16) for j in (0, 2, 4))
-        fig.add_scatter(
-            x=[*r[key], *r[key][::-1]],
-            y=[*r["ci_high"], *r["ci_low"][::-1]],
-            fill="toself",
-            mode="lines",
-            fillcolor=f"rgba{(*rgb, 0.15)}",
-            line={"width": 0},
-            hoverinfo="skip",
-            showlegend=False,
-            legendgroup=kind,
-        )
+        ci_band(fig, r[key], r["ci_low"], r["ci_high"], color, kind)
         fig.add_scatter(
             x=r[key],
             y=r["value"],

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "hybrid_core.cli.eval_cmds",
     "hybrid_core.cli.train_cmds",
     "hybrid_core.cli.study_cmds",
+    "hybrid_core.cli.augment_cmds",
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hybrid_core.cli.common import add_data_options, load_sets, positive_int, run_name
+from hybrid_core.cli.common import add_data_options, load_sets, non_negative_int, positive_int, run_name
 from hybrid_core.errors import HybridIRError
 from hybrid_core.evaluation.settings import KINDS
 from hybrid_core.models.precision import PRECISIONS
@@ -39,13 +39,27 @@ def cmd_evaluate(args) -> None:
             "--runs evaluates existing runs with their own models; do not combine it with --model/--run"
         )
     runs = [store.get(name) for name in args.runs or []]  # unknown names fail before any data is loaded
-    datasets = load_sets(args)
+    if args.noise:  # bad spec: an error before anything loads or is written
+        from hybrid_core.augment.noise import parse_noise_spec
+
+        parse_noise_spec(args.noise)
+    datasets = clean = load_sets(args)
+    if args.noise:
+        from hybrid_core.augment.perturb import perturb_queries
+
+        datasets = [perturb_queries(ds, args.noise, args.noise_seed) for ds in clean]
     options = {"kinds": tuple(args.kinds), "force": args.force, "progress": True, "precision": args.precision}
     if runs:
         by_run = evaluate_runs(runs, datasets, **options)
     else:
         run, summaries = evaluate_model_as_run(args.model, datasets, run_name=args.run, store=store, **options)
         by_run = {run.name: summaries}
+    if args.noise:  # the perturbed query texts beside each result, so a user can read what was scored
+        from hybrid_core.augment.perturb import save_query_texts
+
+        for r in runs or [store.get(next(iter(by_run)))]:
+            for c, n in zip(clean, datasets, strict=True):
+                print(save_query_texts(r.result_dir(n.name), c, n))
     for rname, summaries in by_run.items():
         for name, summary in summaries.items():
             print(
@@ -88,6 +102,12 @@ def register(sub) -> None:
     sp.add_argument(
         "--processes", type=positive_int, default=1, help="encoding worker processes (fp32; for many cores / GPUs)"
     )
+    sp.add_argument(
+        "--noise",
+        help="perturb every query before scoring, e.g. typos:0.1,diacritics:1.0 (kinds: typos, casing, diacritics, "
+        "punctuation, whitespace; rates in [0, 1]); results go to <data>-noise-<spec>-seed<n>",
+    )
+    sp.add_argument("--noise-seed", type=non_negative_int, default=0, help="seed of --noise (default 0)")
     add_data_options(sp)
     sp.set_defaults(func=cmd_evaluate)
 

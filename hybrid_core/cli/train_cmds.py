@@ -46,6 +46,8 @@ _TRAIN_FLAGS: list[tuple[str, str, Callable[[str], Any], str]] = [
     ("--eval-data", "eval_data", str, "evaluate on this set at the end, e.g. xquad-r or mlqa-r:test"),
     ("--eval-max-questions", "eval_max_questions", non_negative_int, "question sample for --eval-data (default 50)"),
     ("--eval-every", "eval_every", non_negative_int, "also evaluate every N steps (default 0 = end only)"),
+    ("--augment", "augment", str, "augment training queries: 'noise=typos:0.1;codeswitch=0.3@en-de.txt'"),
+    ("--augment-prob", "augment_prob", float, "share of training queries augmented (default 0.5)"),
 ]
 
 

@@ -52,6 +52,8 @@ class TrainConfig:
     eval_max_questions: int | None = 50  # seeded sample of question ids for that evaluation (None = all)
     eval_every: int = 0  # steps between evaluations (0 = only at the end)
     exclude_languages: tuple[str, ...] | None = None  # held-out languages: no pair has them on either side
+    augment: str | None = None  # training-query augmentation, e.g. "noise=typos:0.1" (hybrid_core.augment.training)
+    augment_prob: float = 0.5  # share of training queries augmented when `augment` is set
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:

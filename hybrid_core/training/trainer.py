@@ -208,12 +208,14 @@ def train(
     import torch
     from tqdm.auto import tqdm
 
+    from hybrid_core.augment.training import build_augmenter
     from hybrid_core.models.loading import DEFAULT_MODEL, load_model, passage_prompt, query_prompt
     from hybrid_core.training.losses import build_loss
     from hybrid_core.training.pairs import build_pairs
     from hybrid_core.training.samplers import HybridBatchSampler
 
     cfg = validate_config(config)
+    augmenter = build_augmenter(cfg.augment, cfg.augment_prob, cfg.seed)  # bad spec: error before any write
     store = RunStore(runs_dir)
     rank, world, local_rank, started_pg = _init_distributed()
     log = log if rank == 0 else (lambda *a, **k: None)
@@ -316,7 +318,10 @@ def train(
             t0 = time.perf_counter()
             # the batch: every rank draws the same global batch (same mode) and keeps its own slice
             batch = sampler.next_batch()
-            cols = [features([qp + t for t in q_text[batch.pairs]]), features([pp + t for t in p_text[batch.pairs]])]
+            queries = q_text[batch.pairs]
+            if augmenter is not None:  # a pure function of (seed, step, text): resume-safe
+                queries = augmenter(queries, df["query_language"].to_numpy(dtype=object)[batch.pairs], step)
+            cols = [features([qp + t for t in queries]), features([pp + t for t in p_text[batch.pairs]])]
             if batch.hard_negatives is not None:
                 cols.append(features([pp + t for t in pairs.corpus_text[batch.hard_negatives]]))
             # the learning rate is a pure function of the step (no scheduler state to checkpoint)
