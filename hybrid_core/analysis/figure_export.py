@@ -1,8 +1,8 @@
-"""Figures as PNG / SVG (Kaleido, headless Chromium) and tables as CSV / LaTeX text, in memory.
+"""Figures as PNG / SVG / PDF (Kaleido, headless Chromium) and tables as CSV / LaTeX text, in memory.
 
 Kaleido 1.x drives a Chromium it finds on ``PATH`` or through ``$BROWSER_PATH``; on Debian that is
-``/usr/bin/chromium`` (``apt-get install chromium``), set here when the variable is unset. Tables use
-the same formatting as :func:`hybrid_core.evaluation.export.write_table` (3 decimals, ``--`` for missing).
+``/usr/bin/chromium`` (``apt-get install chromium``), set here when the variable is unset. Tables are
+written by :func:`hybrid_core.evaluation.tables.table_text`, the same text ``hybrid-ir export`` writes.
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ import os
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import plotly.graph_objects as go
 
 from hybrid_core.errors import HybridIRError
+from hybrid_core.evaluation.tables import TABLE_FORMATS, table_text
 
-FIGURE_FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
-TABLE_FORMATS = {"csv": "text/csv", "tex": "application/x-tex"}
+__all__ = ["FIGURE_FORMATS", "TABLE_FORMATS", "chromium_path", "figure_bytes", "table_text", "write_figure"]
+
+FIGURE_FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 _CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
 
@@ -60,13 +61,3 @@ def write_figure(fig: go.Figure, path: str | Path, **kw) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
     return path
-
-
-def table_text(table: pd.DataFrame, fmt: str = "csv", caption: str = "") -> str:
-    """A table as CSV or LaTeX text (the index is kept when it is meaningful)."""
-    keep_index = table.index.name is not None or not isinstance(table.index, pd.RangeIndex)
-    if fmt == "csv":
-        return table.to_csv(index=keep_index)
-    if fmt == "tex":
-        return table.to_latex(float_format="%.3f", caption=caption or None, na_rep="--", index=keep_index)
-    raise HybridIRError(f"unknown table format {fmt!r}; use one of {list(TABLE_FORMATS)}")
