@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from hybrid_core.analysis import compare, figures, stats
-from pages import _ui
+from hybrid_core.evaluation.tables import interval_table
+from pages import _export_ui, _ui
 
 _ui.ensure_app_navigation()
 
@@ -18,7 +19,8 @@ with _ui.guard("the comparison"):
 
     c1, c2, c3 = st.columns([1, 3, 1])
     dataset = c1.selectbox("Data set", datasets, key=f"{K}_dataset")
-    available = _ui.runs_with(table, dataset)
+    available = _export_ui.runs_on_set(table, dataset)  # any slice of the same set compares on shared questions
+    _export_ui.keep_selection(f"{K}_runs", available)
     chosen = c2.multiselect("Runs", available, default=available[:10], key=f"{K}_runs")
     if not chosen:
         st.info("Pick at least one run.", icon=":material/info:")
@@ -35,7 +37,7 @@ with _ui.guard("the comparison"):
         )
     _ui.error_cards(report.errors)
     for note in report.notes:
-        st.warning(note, icon=":material/warning:")
+        st.warning(note, icon=":material/join_inner:" if report.n_common else ":material/warning:")
     if report.table.empty:
         st.stop()
 
@@ -57,13 +59,19 @@ with _ui.guard("the comparison"):
             if wide.empty:
                 st.info(f"No {kind} settings in {dataset}.", icon=":material/info:")
                 continue
-            st.dataframe(wide, key=f"{K}_table_{kind}")
+            st.dataframe(wide, key=f"{K}_table_{kind}", column_config=_export_ui.name_columns(wide))
             delta = report.wide(kind, what="delta")
             if not delta.empty:
                 st.markdown(f"**Difference to {report.baseline}**")
-                st.dataframe(delta, key=f"{K}_delta_{kind}")
-            tidy = report.table[report.table["kind"] == kind]
-            _ui.table_downloads(tidy, f"compare-{dataset}-{kind}", f"{K}_dl_{kind}", caption=f"{kind} on {dataset}")
+                st.dataframe(delta, key=f"{K}_delta_{kind}", column_config=_export_ui.name_columns(delta))
+            # the run x metric table as shown (value [low, high], ▲ / ▼ vs the baseline), booktabs LaTeX
+            _export_ui.table_downloads(
+                interval_table(report.table, kinds=[kind]),
+                f"compare-{dataset}-{kind}",
+                f"{K}_dl_{kind}",
+                caption=f"{kind} retrieval on {dataset}: macro average [95% bootstrap CI]; "
+                f"marks: significant vs {report.baseline or '-'} ({stats.TEST_NAME}, Holm-corrected, alpha 0.05)",
+            )
     if tabs[3].open:
         with tabs[3]:
             metrics = list(dict.fromkeys(report.table["metric"]))
@@ -87,6 +95,12 @@ with _ui.guard("the comparison"):
                     "rank_distance": st.column_config.NumberColumn("RD", format="%.1f"),
                 },
             )
+            _export_ui.table_downloads(
+                paper.drop(columns=["source"]).set_index("model"),
+                "paper-reported",
+                f"{K}_dl_paper",
+                caption="Reported in arXiv 2408.10536 (Table 2), not re-run here",
+            )
             st.caption(
                 "mAP (LAReQA) for mono / cross / multi and rank distance (RD, lower = less language bias) as "
                 "printed in the paper; their models were fine-tuned on machine-translated QA + mMARCO, so compare "
@@ -99,8 +113,14 @@ with _ui.guard("the comparison"):
                 hide_index=True,
                 key=f"{K}_ours",
                 column_config={
+                    **_export_ui.name_columns(ours, "model"),
                     **{c: st.column_config.NumberColumn(format="%.3f") for c in ours.columns if "map" in c},
                     "rank_distance": st.column_config.NumberColumn("RD", format="%.1f"),
                 },
             )
-            _ui.table_downloads(paper, "paper-reported", f"{K}_dl_paper", caption="Reported in arXiv 2408.10536")
+            _export_ui.table_downloads(
+                ours.drop(columns=["batches"]).set_index("model").rename_axis("run"),
+                f"measured-{dataset}",
+                f"{K}_dl_ours",
+                caption=f"Measured here on {dataset}: macro mAP per kind and rank distance",
+            )

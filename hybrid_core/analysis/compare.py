@@ -38,6 +38,12 @@ ALL_METRICS: tuple[str, ...] = (*METRICS, "rank_distance")
 PAPER_SOURCE = "reported in arXiv 2408.10536 (Table 2), not re-run here"
 
 
+def display_order(metrics: Sequence[str]) -> list[str]:
+    """The paper's two headline numbers first (mAP, rank distance), then the other metrics in registry order."""
+    head = [m for m in ("map", "rank_distance") if m in metrics]
+    return [*head, *(m for m in metrics if m not in head)]
+
+
 def question_tensor(per_query: pd.DataFrame, kind: str, metrics: Sequence[str]) -> tuple[np.ndarray, list, list]:
     """(questions, settings, metrics) array of one kind, NaN where a question is absent from a setting.
 
@@ -177,7 +183,7 @@ class CompareReport:
         if t.empty:
             return pd.DataFrame()
         shown = t.assign(cell=t.apply(cell, axis=1))
-        order = [m for m in ALL_METRICS if m in set(t["metric"])]
+        order = [m for m in display_order(ALL_METRICS) if m in set(t["metric"])]
         wide = shown.pivot(index="run", columns="metric", values="cell")
         return wide.reindex(index=list(dict.fromkeys(t["run"])), columns=order)
 

@@ -1,0 +1,65 @@
+"""Page helpers for comparing across slices of a set and for exports (tables, figures, the paper bundle).
+
+Not a page (leading underscore). Complements ``_ui`` without editing it: run choices that span the slices
+of one set, run selections that survive a data-set change, and download buttons whose LaTeX is the
+project's one table writer (:func:`hybrid_core.evaluation.tables.table_text`).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from hybrid_core.analysis import compare
+from hybrid_core.evaluation.tables import table_text
+from pages import _ui
+
+
+def name_columns(frame: pd.DataFrame, *columns: str) -> dict:
+    """``column_config`` giving the index (and named text columns) room for their longest value: no cut run names."""
+
+    def width(values) -> int:
+        longest = max((len(str(v)) for v in values), default=0)
+        return max(90, min(420, 8 * longest + 30))
+
+    config = {"_index": st.column_config.Column(width=width([frame.index.name or "", *frame.index]))}
+    for c in columns:
+        if c in frame.columns:
+            config[c] = st.column_config.TextColumn(c, width=width([c, *frame[c]]))
+    return config
+
+
+def runs_on_set(table: pd.DataFrame, dataset: str) -> list[str]:
+    """Runs with results on ``dataset`` or on another slice of the same set (those on ``dataset`` first)."""
+    picked = compare.pick_datasets(_ui.datasets_by_run(table), dataset)
+    return sorted(picked, key=lambda r: (picked[r] != dataset, r))
+
+
+def keep_selection(key: str, options: list[str]) -> None:
+    """Before a multiselect / selectbox is drawn: drop from its state the values no longer offered, keep the rest."""
+    value = st.session_state.get(key)
+    if isinstance(value, list):
+        st.session_state[key] = [v for v in value if v in options]
+    elif value is not None and value not in options:
+        del st.session_state[key]
+
+
+def slices_notice(datasets: dict[str, str], n_common: tuple[int, int] | None) -> None:
+    """A warning naming each run's slice and the shared question count (only when the slices differ)."""
+    if n_common is not None:
+        st.warning(compare.slices_note(datasets, *n_common), icon=":material/join_inner:")
+
+
+def table_downloads(table: pd.DataFrame, stem: str, key: str, caption: str = "", **latex) -> None:
+    """CSV / LaTeX download buttons (booktabs, escaped); the index is written only when it is named."""
+    cols = st.columns([1, 1, 6])
+    for col, fmt, mime in ((cols[0], "csv", "text/csv"), (cols[1], "tex", "application/x-tex")):
+        col.download_button(
+            "CSV" if fmt == "csv" else "LaTeX",
+            table_text(table, fmt, caption, **(latex if fmt == "tex" else {})),
+            f"{_ui.slug(stem)}.{fmt}",
+            mime,
+            key=f"{key}_{fmt}",
+            icon=":material/download:",
+            on_click="ignore",
+        )
