@@ -63,3 +63,28 @@ def table_downloads(table: pd.DataFrame, stem: str, key: str, caption: str = "",
             icon=":material/download:",
             on_click="ignore",
         )
+
+
+def figure_downloads(fig, stem: str, key: str, formats: tuple[str, ...] = ("png", "svg", "pdf")) -> None:
+    """Figure download buttons in a wrapping row: labels stay whole in a narrow (side-by-side) column.
+
+    Rendered at print size (:data:`hybrid_core.analysis.figures.PRINT_WIDTH`) only when a button is clicked.
+    """
+    from hybrid_core.analysis.figure_export import FIGURE_FORMATS, figure_bytes
+    from hybrid_core.analysis.figures import PRINT_SCALE, PRINT_WIDTH
+
+    def render(fmt: str) -> bytes:
+        return _ui._figure_bytes_safe(fig, fmt, lambda f, x: figure_bytes(f, x, width=PRINT_WIDTH, scale=PRINT_SCALE))
+
+    row = st.container(horizontal=True, gap="small")
+    for fmt in formats:
+        row.download_button(
+            fmt.upper(),
+            data=lambda f=fmt: render(f),
+            file_name=f"{_ui.slug(stem)}.{fmt}",
+            mime=FIGURE_FORMATS[fmt],
+            key=f"{key}_{fmt}",
+            icon=":material/download:",
+            on_click="ignore",
+            width="content",
+        )

@@ -36,7 +36,7 @@ def chromium_path() -> str | None:
 def figure_bytes(
     fig: go.Figure, fmt: str = "png", width: int = 1000, height: int | None = None, scale: float = 2
 ) -> bytes:
-    """Render ``fig`` to PNG or SVG bytes."""
+    """Render ``fig`` to PNG, SVG or PDF bytes (``scale`` multiplies the pixels of a PNG only)."""
     if fmt not in FIGURE_FORMATS:
         raise HybridIRError(f"unknown figure format {fmt!r}; use one of {list(FIGURE_FORMATS)}")
     browser = chromium_path()

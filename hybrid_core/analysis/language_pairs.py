@@ -18,6 +18,16 @@ from hybrid_core.evaluation.metrics import METRICS
 from hybrid_core.evaluation.settings import MULTI
 from hybrid_core.runs import RunStore
 
+#: rows that summarise languages go after them, in this order
+_SUMMARY_ROWS = ("macro", "multi", "all")
+
+
+def language_order(languages) -> list[str]:
+    """The one language order of every table and figure: ISO codes alphabetically (the papers' XQuAD-R / MLQA-R
+    order: ar de el en es hi ru th tr vi zh), summary rows such as ``macro`` last."""
+    langs = [str(x) for x in dict.fromkeys(languages)]
+    return sorted(x for x in langs if x not in _SUMMARY_ROWS) + [x for x in _SUMMARY_ROWS if x in langs]
+
 
 def _settings(summary: dict) -> pd.DataFrame:
     s = summary.get("settings", {})
@@ -43,7 +53,7 @@ def pair_matrix(summary: dict, metric: str = "map") -> pd.DataFrame:
     frame = frame[frame["pool"] != MULTI]
     if frame.empty:
         raise HybridIRError("this result has no mono/cross settings (not a parallel data set)")
-    langs = sorted(set(frame["query_language"]) | set(frame["pool"]))
+    langs = language_order(set(frame["query_language"]) | set(frame["pool"]))
     m = frame.pivot(index="query_language", columns="pool", values=metric).reindex(index=langs, columns=langs)
     m.index.name, m.columns.name = "query language", "passage language"
     return m.astype(float)
@@ -52,7 +62,7 @@ def pair_matrix(summary: dict, metric: str = "map") -> pd.DataFrame:
 def pair_difference(summary_a: dict, summary_b: dict, metric: str = "map") -> pd.DataFrame:
     """``pair_matrix(a) - pair_matrix(b)`` on the union of languages (NaN where either lacks a cell)."""
     a, b = pair_matrix(summary_a, metric), pair_matrix(summary_b, metric)
-    langs = sorted(set(a.index) | set(b.index))
+    langs = language_order(set(a.index) | set(b.index))
     diff = a.reindex(index=langs, columns=langs) - b.reindex(index=langs, columns=langs)
     diff.index.name, diff.columns.name = a.index.name, a.columns.name
     return diff
@@ -63,7 +73,7 @@ def per_language(summary: dict, metric: str = "map") -> pd.DataFrame:
     frame = _settings(summary)
     if metric not in frame.columns:
         raise HybridIRError(f"metric {metric!r} is not in this result; available: {available_metrics(summary)}")
-    langs = sorted(set(frame["query_language"]))
+    langs = language_order(set(frame["query_language"]))
     out = pd.DataFrame(index=pd.Index(langs, name="language"))
     mono = frame[frame["query_language"] == frame["pool"]].set_index("query_language")[metric]
     cross = frame[(frame["query_language"] != frame["pool"]) & (frame["pool"] != MULTI)]
