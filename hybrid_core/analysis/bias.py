@@ -50,6 +50,17 @@ def rank_distance_values(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)[cols]
 
 
+def rank_distance_from_values(values: pd.DataFrame) -> pd.DataFrame:
+    """:func:`rank_distance_table` computed from per-query rows (:func:`rank_distance_values`), e.g. restricted
+    to the queries several runs share: mean per query language, then ``macro`` = mean over languages."""
+    per = values.groupby(["query_language", "run"], sort=False)["rank_distance"].mean().unstack("run")
+    per = per.reindex(columns=list(dict.fromkeys(values["run"])))
+    table = pd.concat([per, per.mean(axis=0).to_frame("macro").T])
+    table = table.reindex(language_order(table.index)).astype(float)
+    table.index.name, table.columns.name = "query language", None
+    return table
+
+
 def rank_distance_intervals(
     frames: dict[str, pd.DataFrame], n_boot: int = stats.N_BOOT, seed: int = 0
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -98,6 +98,17 @@ def interval_table(
     return wide
 
 
+_NUMBER_START = re.compile(r"^[-+–]?\d|^–$")
+
+
+def _numeric_looking(column: pd.Series) -> bool:
+    """Numbers, or strings that start with one (``0.792 [0.78, 0.80] ▲``): right-aligned."""
+    if pd.api.types.is_numeric_dtype(column):
+        return True
+    cells = [str(v) for v in column if not pd.isna(v)]
+    return bool(cells) and all(_NUMBER_START.match(c) for c in cells)
+
+
 def to_latex(
     table: pd.DataFrame,
     caption: str = "",
@@ -114,9 +125,7 @@ def to_latex(
     keep_index = table.index.name is not None
     cols = [str(c) for c in table.columns]
     header = ([latex_escape(table.index.name)] if keep_index else []) + [latex_escape(c) for c in cols]
-    align = ("l" if keep_index else "") + "".join(
-        "r" if pd.api.types.is_numeric_dtype(table[c]) else "l" for c in table.columns
-    )
+    align = ("l" if keep_index else "") + "".join("r" if _numeric_looking(table[c]) else "l" for c in table.columns)
     lines = [r"\begin{table}[t]", r"\centering"]
     if caption:
         lines.append(rf"\caption{{{latex_escape(caption)}}}")
