@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from hybrid_core.analysis import compare
+from hybrid_core.errors import HybridIRError
 from hybrid_core.evaluation.tables import table_text
 from pages import _ui
 
@@ -88,3 +89,27 @@ def figure_downloads(fig, stem: str, key: str, formats: tuple[str, ...] = ("png"
             on_click="ignore",
             width="content",
         )
+
+
+def bundle_button(names: list[str], dataset: str, baseline: str | None, n_boot: int, n_perm: int, key: str) -> None:
+    """Download button for the paper bundle; the zip (tables, figures, README) is built only when clicked."""
+    from hybrid_core.analysis import paper_bundle
+
+    def build() -> bytes:
+        try:
+            return paper_bundle.build_bundle(names, dataset, baseline, _ui.store(), n_boot=n_boot, n_perm=n_perm)
+        except HybridIRError as exc:  # the download still arrives, saying why it holds no tables
+            _ui.log.error("paper bundle failed: %s", exc)
+            return paper_bundle.error_zip(str(exc))
+
+    st.download_button(
+        "Paper bundle (.zip)",
+        data=build,
+        file_name=f"{_ui.slug(f'paper-bundle-{dataset}')}.zip",
+        mime="application/zip",
+        key=key,
+        icon=":material/folder_zip:",
+        on_click="ignore",
+        type="primary",
+        width="content",
+    )

@@ -47,6 +47,12 @@ with _ui.guard("the comparison"):
         f"({n_perm} sign flips, translations of a question flipped together); p is the raw p-value, ▲ / ▼ mark a "
         "significant improvement / degradation at 0.05 after Holm correction over the run's kinds × metrics."
     )
+    with st.container(horizontal=True, vertical_alignment="center"):
+        _export_ui.bundle_button(chosen, dataset, report.baseline, n_boot, n_perm, key=f"{K}_bundle")
+        st.caption(
+            "One zip: main table in the paper's layout (LaTeX + CSV), CI table, every number as CSV, pair heatmaps "
+            "and bias figures as PDF / SVG / PNG at print size, and a README with the commands that reproduce the runs."
+        )
     # only the open tab is rendered (a rerun on switching, from the cached report): keeps the first paint light
     tabs = st.tabs(
         ["mono (X→X)", "cross (X→Y)", "multi (X→all)", "Chart", "Paper view"], key=f"{K}_tab", on_change="rerun"

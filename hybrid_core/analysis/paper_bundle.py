@@ -228,10 +228,15 @@ def build_bundle(
             def render(fig, fmt):
                 return figure_bytes(fig, fmt, width=figures.PRINT_WIDTH, scale=figures.PRINT_SCALE)
 
-        for stem, fig in _figures(report, store).items():
-            for fmt in formats:
-                files[f"figures/{stem}.{fmt}"] = render(fig, fmt)
-            written_figs.append(stem)
+        try:
+            for stem, fig in _figures(report, store).items():
+                for fmt in formats:
+                    files[f"figures/{stem}.{fmt}"] = render(fig, fmt)
+                written_figs.append(stem)
+        except HybridIRError as exc:  # no Chromium: the tables and numbers still make a bundle
+            files = {k: v for k, v in files.items() if not k.startswith("figures/")}
+            written_figs = []
+            main.notes.append(f"figures left out: {exc}")
     files["README.md"] = _readme(report, main, names, store, written_figs, formats).encode()
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -281,3 +286,11 @@ def _readme(report, main: MainTable, names, store: RunStore, figs: list[str], fo
         ]
     lines += ["```", ""]
     return "\n".join(lines)
+
+
+def error_zip(message: str) -> bytes:
+    """A zip holding only ``ERROR.txt``: what a download button returns when the bundle cannot be built."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("ERROR.txt", f"The paper bundle could not be built: {message}\n")
+    return buf.getvalue()
