@@ -51,11 +51,14 @@ def slices_notice(datasets: dict[str, str], n_common: tuple[int, int] | None) ->
         st.warning(compare.slices_note(datasets, *n_common), icon=":material/join_inner:")
 
 
-def table_downloads(table: pd.DataFrame, stem: str, key: str, caption: str = "", **latex) -> None:
-    """CSV / LaTeX download buttons (booktabs, escaped); the index is written only when it is named."""
-    cols = st.columns([1, 1, 6])
-    for col, fmt, mime in ((cols[0], "csv", "text/csv"), (cols[1], "tex", "application/x-tex")):
-        col.download_button(
+def table_downloads(table: pd.DataFrame, stem: str, key: str, caption: str = "", row=None, **latex) -> None:
+    """CSV / LaTeX download buttons (booktabs, escaped); the index is written only when it is named.
+
+    ``row``: a horizontal container to put them in (e.g. next to figure buttons), else a new row.
+    """
+    row = row if row is not None else st.container(horizontal=True, gap="small")
+    for fmt, mime in (("csv", "text/csv"), ("tex", "application/x-tex")):
+        row.download_button(
             "CSV" if fmt == "csv" else "LaTeX",
             table_text(table, fmt, caption, **(latex if fmt == "tex" else {})),
             f"{_ui.slug(stem)}.{fmt}",
@@ -63,10 +66,11 @@ def table_downloads(table: pd.DataFrame, stem: str, key: str, caption: str = "",
             key=f"{key}_{fmt}",
             icon=":material/download:",
             on_click="ignore",
+            width="content",
         )
 
 
-def figure_downloads(fig, stem: str, key: str, formats: tuple[str, ...] = ("png", "svg", "pdf")) -> None:
+def figure_downloads(fig, stem: str, key: str, formats: tuple[str, ...] = ("png", "svg", "pdf"), row=None):
     """Figure download buttons in a wrapping row: labels stay whole in a narrow (side-by-side) column.
 
     Rendered at print size (:data:`hybrid_core.analysis.figures.PRINT_WIDTH`) only when a button is clicked.
@@ -77,7 +81,7 @@ def figure_downloads(fig, stem: str, key: str, formats: tuple[str, ...] = ("png"
     def render(fmt: str) -> bytes:
         return _ui._figure_bytes_safe(fig, fmt, lambda f, x: figure_bytes(f, x, width=PRINT_WIDTH, scale=PRINT_SCALE))
 
-    row = st.container(horizontal=True, gap="small")
+    row = row if row is not None else st.container(horizontal=True, gap="small")
     for fmt in formats:
         row.download_button(
             fmt.upper(),
@@ -89,6 +93,7 @@ def figure_downloads(fig, stem: str, key: str, formats: tuple[str, ...] = ("png"
             on_click="ignore",
             width="content",
         )
+    return row
 
 
 def bundle_button(names: list[str], dataset: str, baseline: str | None, n_boot: int, n_perm: int, key: str) -> None:

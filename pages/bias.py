@@ -64,11 +64,15 @@ with _ui.guard("the bias view"):
         "together, i.e. less language bias. Whiskers: 95% bootstrap CI over questions (translations resampled "
         "together)."
     )
-    _export_ui.figure_downloads(fig, f"rank-distance-{dataset}", f"{K}_fig_rd")
     shown = bias.rank_distance_table_with_ci(rd, low, high)
     st.dataframe(shown, key=f"{K}_rd_table", column_config=_export_ui.name_columns(shown))
+    row = _export_ui.figure_downloads(fig, f"rank-distance-{dataset}", f"{K}_fig_rd")
     _export_ui.table_downloads(
-        shown, f"rank-distance-{dataset}", f"{K}_dl_rd", caption=f"Mean rank distance on {dataset} [95% bootstrap CI]"
+        shown,
+        f"rank-distance-{dataset}",
+        f"{K}_dl_rd",
+        caption=f"Mean rank distance on {dataset} [95% bootstrap CI]",
+        row=row,
     )
 
     st.subheader("Distribution over queries")

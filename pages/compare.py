@@ -84,7 +84,7 @@ with _ui.guard("the comparison"):
             metric = st.selectbox("Metric", metrics, key=f"{K}_metric")
             fig = figures.compare_bars(report.table, metric, baseline=report.baseline)
             st.plotly_chart(fig, key=f"{K}_chart")
-            _ui.figure_downloads(fig, f"compare-{dataset}-{metric}", f"{K}_fig")
+            _export_ui.figure_downloads(fig, f"compare-{dataset}-{metric}", f"{K}_fig")
     if tabs[4].open:
         with tabs[4]:
             st.markdown("**Published numbers — reported in arXiv 2408.10536, not re-run here**")

@@ -81,7 +81,7 @@ def test_bias_views_and_figures(toy_results) -> None:
     assert np.asarray(logged.data[0].y, dtype=float) == pytest.approx(
         np.log10(1 + values[values["run"] == "a"]["rank_distance"])
     )
-    assert list(logged.layout.yaxis.ticktext)[:3] == ["0", "1", "10"]
+    assert list(logged.layout.yaxis.ticktext)[:4] == ["0", "1", "3", "10"]
     lo, hi = bias.rank_distance_intervals({"a": pq_a}, n_boot=200)
     assert list(lo.index) == ["de", "en", "fr", "macro"]
     assert (lo["a"] <= rd["a"] + 1e-9).all() and (rd["a"] <= hi["a"] + 1e-9).all()

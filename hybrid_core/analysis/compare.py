@@ -446,7 +446,8 @@ def paper_view(report: CompareReport) -> pd.DataFrame:
             {
                 "model": run,
                 "batches": "",
-                "dataset": report.dataset,
+                "dataset": report.datasets.get(run, report.dataset)
+                + (f" (the {report.n_common[0]} shared questions)" if report.n_common else ""),
                 **{f"{k} map": r.get((k, "map"), np.nan) for k in KINDS},
                 "rank_distance": r.get(("multi", "rank_distance"), np.nan),
                 "source": "measured here (this run store)",

@@ -258,8 +258,12 @@ def rank_distance_bars(
 
 
 def log_ticks(max_value: float) -> tuple[list[float], list[str]]:
-    """Tick positions (on the log10(1 + value) axis) and labels in original units: 0, 1, 10, 100, 1000, ..."""
-    values = [0, 1, 10, 100, 1000, 10_000, 100_000]
+    """Tick positions (on the log10(1 + value) axis) and labels in original units.
+
+    0, 1, 3, 10, 30, 100, ... when the data span less than three decades, else 0, 1, 10, 100, 1000, ...
+    """
+    decades = [0, 1, 10, 100, 1000, 10_000, 100_000]
+    values = decades if max_value > 1000 else sorted({*decades, 3, 30, 300})
     top = max(float(max_value), 1.0)
     shown = [v for v in values if v <= top * 1.0001] or [0, 1]
     if shown[-1] < top:

@@ -99,3 +99,19 @@ def test_pair_matrix_downloads_csv_and_latex(dash) -> None:
     assert {"CSV", "LaTeX"} <= set(buttons)
     keys = [b.proto.id for b in at.get("download_button")]
     assert any("pairs_dl_matrix_csv" in k for k in keys) and any("pairs_dl_matrix_tex" in k for k in keys)
+
+
+def test_paper_view_names_each_runs_slice(sliced, monkeypatch) -> None:
+    runs, _used = sliced
+    monkeypatch.setenv("HYBRID_IR_RUNS", str(runs))
+    at = app(
+        "compare",
+        compare_dataset="tiny-parallel",
+        compare_runs=["tiny-0", "slice-a"],
+        compare_nboot=200,
+        compare_tab="Paper view",
+    )
+    no_exceptions(at)
+    ours = at.dataframe[-1].value.set_index("model")
+    assert ours.loc["slice-a", "dataset"] == "tiny-parallel-q4-s0 (the 4 shared questions)"
+    assert ours.loc["tiny-0", "dataset"].startswith("tiny-parallel (")

@@ -46,8 +46,8 @@ def test_log_violin_shows_the_full_range_with_readable_ticks(dash) -> None:
     assert np.asarray(v.y, dtype=float) == pytest.approx(np.log10(1 + raw))
     assert v.spanmode == "hard"
     ticks = list(dist.layout.yaxis.ticktext)
-    assert ticks[:3] == ["0", "1", "10"] and not {"2", "5"} & set(ticks)
-    assert dist.layout.yaxis.tickvals[2] == pytest.approx(np.log10(11))
+    assert ticks[:4] == ["0", "1", "3", "10"] and not {"2", "5"} & set(ticks)
+    assert dist.layout.yaxis.tickvals[3] == pytest.approx(np.log10(11))
     assert max(dist.layout.yaxis.tickvals) >= np.log10(1 + raw.max()) - 1e-9
     captions = " ".join(c.value for c in at.caption)
     assert "violin's width" in captions and "The box spans" not in captions and "logarithmic" in captions
