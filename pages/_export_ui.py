@@ -118,3 +118,27 @@ def bundle_button(names: list[str], dataset: str, baseline: str | None, n_boot: 
         type="primary",
         width="content",
     )
+
+
+def reevaluate_on_common_slice(datasets: dict[str, str], key: str) -> None:
+    """One button per run not on the common slice: evaluate it there as a background job (Jobs page)."""
+    from hybrid_core import jobs
+    from hybrid_core.data.specs import parse_sample_name
+
+    target, todo = compare.common_slice(datasets)
+    if not todo:
+        return
+    base, n, seed = parse_sample_name(target)
+    with st.expander(f"Strict comparison: evaluate every run on {target}"):
+        st.caption(
+            f"Starts `hybrid-ir evaluate` for each run on {target} (same questions, same candidate pool) as a "
+            f"background job; when the jobs are done, pick **{target}** as data set above."
+        )
+        row = st.container(horizontal=True, gap="small")
+        for run in todo:
+            if row.button(f"Evaluate {run} on {target}", key=f"{key}_{run}", icon=":material/play_arrow:"):
+                info = _ui.store().get(run).info
+                args = jobs.evaluate_args(model=info.get("model"), data=[base], run=run, max_questions=n)
+                args += ["--seed", str(seed)] if seed else []
+                job_id = jobs.start(jobs.cli_argv(*args), label=f"evaluate {run} on {target}")
+                st.toast(f"Started job {job_id}: follow it on the Jobs page", icon=":material/play_arrow:")

@@ -38,6 +38,8 @@ with _ui.guard("the comparison"):
     _ui.error_cards(report.errors)
     for note in report.notes:
         st.warning(note, icon=":material/join_inner:" if report.n_common else ":material/warning:")
+    if report.n_common:
+        _export_ui.reevaluate_on_common_slice(report.datasets, f"{K}_reeval")
     if report.table.empty:
         st.stop()
 

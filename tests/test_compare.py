@@ -158,3 +158,9 @@ def test_slices_group_pick_and_common_queries() -> None:
     mono = out["b"][out["b"]["kind"] == "mono"]
     assert row["value"] == pytest.approx(mono.groupby("setting")["map"].mean().mean(), abs=1e-12)
     assert row["n_questions"] == 20
+
+
+def test_common_slice_is_the_smallest_in_use() -> None:
+    used = {"base": "xquad-r", "quick": "xquad-r-q60-s0", "job": "xquad-r-q50-s0", "job2": "xquad-r-q50-s0"}
+    assert compare.common_slice(used) == ("xquad-r-q50-s0", ["base", "quick"])
+    assert compare.common_slice({"a": "xquad-r", "b": "xquad-r"}) == ("xquad-r", [])

@@ -129,6 +129,16 @@ def common_queries(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFr
     return out, n_questions, len(shared)
 
 
+def common_slice(datasets: dict[str, str]) -> tuple[str, list[str]]:
+    """The slice to evaluate every run on for a strict comparison, and the runs not yet evaluated on it.
+
+    The smallest slice in use (fewest questions; a full set counts as the largest), so the re-evaluations
+    are the cheapest; a sample's questions are the same whenever the same base set, size and seed are drawn.
+    """
+    target = min(set(datasets.values()), key=lambda d: (parse_sample_name(d)[1] or float("inf"), d))
+    return target, [run for run, d in datasets.items() if d != target]
+
+
 def slices_note(datasets: dict[str, str], n_questions: int, n_queries: int) -> str:
     """The sentence a page shows when runs come from different slices of one set."""
     used = ", ".join(f"{run}: {d}" for run, d in datasets.items())

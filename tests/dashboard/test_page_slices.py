@@ -115,3 +115,24 @@ def test_paper_view_names_each_runs_slice(sliced, monkeypatch) -> None:
     ours = at.dataframe[-1].value.set_index("model")
     assert ours.loc["slice-a", "dataset"] == "tiny-parallel-q4-s0 (the 4 shared questions)"
     assert ours.loc["tiny-0", "dataset"].startswith("tiny-parallel (")
+
+
+def test_one_click_reevaluation_on_the_common_slice(sliced, monkeypatch) -> None:
+    from hybrid_core import jobs
+
+    runs, _ = sliced
+    monkeypatch.setenv("HYBRID_IR_RUNS", str(runs))
+    started = []
+    monkeypatch.setattr(jobs, "start", lambda argv, label="", **kw: started.append((argv, label)) or "job-1")
+    at = app(
+        "compare", compare_dataset="tiny-parallel", compare_runs=["tiny-0", "slice-a", "slice-b"], compare_nboot=200
+    )
+    no_exceptions(at)
+    labels = [b.label for b in at.button]
+    assert labels == ["Evaluate tiny-0 on tiny-parallel-q3-s1", "Evaluate slice-a on tiny-parallel-q3-s1"]
+    at.button(key="compare_reeval_slice-a").click().run()
+    ((argv, label),) = started
+    model = RunStore(runs).get("slice-a").info["model"]
+    expected = ["evaluate", "--data", "tiny-parallel", "--model", model, "--run", "slice-a"]
+    assert argv[3:] == [*expected, "--max-questions", "3", "--seed", "1"] and argv[1:3] == ["-m", "hybrid_core"]
+    assert label == "evaluate slice-a on tiny-parallel-q3-s1"
