@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -50,6 +53,44 @@ def figure_bytes(
         return pio.to_image(fig, format=fmt, width=width, height=h, scale=scale if fmt == "png" else 1)
     except Exception as exc:  # kaleido raises several types when the browser cannot start
         raise HybridIRError(f"figure export failed ({type(exc).__name__}: {exc})") from None
+
+
+_session_lock = threading.Lock()
+_session_users = 0
+
+
+@contextmanager
+def render_session() -> Iterator[None]:
+    """Keep one Chromium open for every figure rendered inside (Kaleido's sync server), instead of one each.
+
+    Reference-counted, so nested or concurrent sessions (two dashboard users) share it; the browser
+    closes when the last one ends. Without Chromium the figures fail as in :func:`figure_bytes`.
+    """
+    global _session_users
+    browser = chromium_path()
+    started = False
+    with _session_lock:
+        if browser is not None:
+            os.environ.setdefault("BROWSER_PATH", browser)
+            import kaleido
+
+            if _session_users == 0:
+                try:
+                    kaleido.start_sync_server(silence_warnings=True)
+                    started = True
+                except Exception:  # no server: figure_bytes falls back to one browser per figure
+                    started = False
+            _session_users += 1
+    try:
+        yield
+    finally:
+        with _session_lock:
+            if browser is not None:
+                _session_users -= 1
+                if _session_users == 0 and started:
+                    import kaleido
+
+                    kaleido.stop_sync_server(silence_warnings=True)
 
 
 def write_figure(fig: go.Figure, path: str | Path, **kw) -> Path:

@@ -66,7 +66,15 @@ def _layout(fig: go.Figure, title: str, height: int = 440, **kw) -> go.Figure:
     fig.update_layout(
         template=TEMPLATE,
         font=FONT,
-        title={"text": title, "x": 0, "xanchor": "left", "y": 0.98, "yanchor": "top", "font": {"size": 15}},
+        title={
+            "text": title,
+            "x": 0,
+            "xanchor": "left",
+            "y": 0.98,
+            "yanchor": "top",
+            "font": {"size": 15},
+            "pad": {"l": 10},
+        },
         height=height,
         margin={"l": 60, "r": 20, "t": 95 if has_legend else 50, "b": 50},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "xanchor": "left", "x": 0},

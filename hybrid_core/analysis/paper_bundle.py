@@ -211,9 +211,13 @@ def build_bundle(
         main.display, "tex", caption, label="tab:main", bold=main.bold, footnote=main.footnote
     ).encode()
     files["table_main.csv"] = main.values.to_csv().encode()
-    ci = interval_table(report.table[report.table["metric"].isin(["map", "rank_distance"])])
+    ci = interval_table(report.table[report.table["metric"].isin(["map", "rank_distance"])], marks=False)
+    ci_note = (
+        f"Value [low, high]: macro average with its 95% percentile bootstrap CI over questions ({n_boot} resamples, "
+        "translations of a question drawn together); significance marks are in the main table."
+    )
     files["table_main_ci.tex"] = table_text(
-        ci, "tex", caption + " with 95% bootstrap CIs", label="tab:main-ci", footnote=main.footnote
+        ci, "tex", caption + " with 95% bootstrap CIs", label="tab:main-ci", footnote=ci_note
     ).encode()
     numbers = report.table.assign(dataset=report.table["run"].map(report.datasets).fillna(dataset))
     files["numbers.csv"] = numbers.to_csv(index=False).encode()
@@ -222,17 +226,19 @@ def build_bundle(
     ).encode()
     written_figs: list[str] = []
     if formats:
+        from hybrid_core.analysis.figure_export import figure_bytes, render_session
+
         if render is None:
-            from hybrid_core.analysis.figure_export import figure_bytes
 
             def render(fig, fmt):
                 return figure_bytes(fig, fmt, width=figures.PRINT_WIDTH, scale=figures.PRINT_SCALE)
 
         try:
-            for stem, fig in _figures(report, store).items():
-                for fmt in formats:
-                    files[f"figures/{stem}.{fmt}"] = render(fig, fmt)
-                written_figs.append(stem)
+            with render_session():  # one browser for all figures
+                for stem, fig in _figures(report, store).items():
+                    for fmt in formats:
+                        files[f"figures/{stem}.{fmt}"] = render(fig, fmt)
+                    written_figs.append(stem)
         except HybridIRError as exc:  # no Chromium: the tables and numbers still make a bundle
             files = {k: v for k, v in files.items() if not k.startswith("figures/")}
             written_figs = []
