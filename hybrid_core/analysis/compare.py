@@ -141,7 +141,10 @@ def common_slice(datasets: dict[str, str]) -> tuple[str, list[str]]:
 
 def slices_note(datasets: dict[str, str], n_questions: int, n_queries: int) -> str:
     """The sentence a page shows when runs come from different slices of one set."""
-    used = ", ".join(f"{run}: {d}" for run, d in datasets.items())
+    by_slice: dict[str, list[str]] = {}
+    for run, d in datasets.items():
+        by_slice.setdefault(d, []).append(run)
+    used = "; ".join(f"{d}: {', '.join(runs)}" for d, runs in by_slice.items())
     return (
         f"The runs were evaluated on different slices of {base_set(next(iter(datasets.values())))} ({used}). "
         f"They are compared on the {n_questions} questions ({n_queries} queries) they share. A slice's candidate "
