@@ -142,3 +142,9 @@ def reevaluate_on_common_slice(datasets: dict[str, str], key: str) -> None:
                 args += ["--seed", str(seed)] if seed else []
                 job_id = jobs.start(jobs.cli_argv(*args), label=f"evaluate {run} on {target}")
                 st.toast(f"Started job {job_id}: follow it on the Jobs page", icon=":material/play_arrow:")
+
+
+def figure_and_table_downloads(fig, table: pd.DataFrame, stem: str, key: str, caption: str) -> None:
+    """PNG / SVG / PDF of a figure and CSV / LaTeX of the table behind it, in one row."""
+    row = figure_downloads(fig, stem, f"{key}_fig")
+    table_downloads(table, f"{stem}-table", f"{key}_dl", caption=caption, row=row)

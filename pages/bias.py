@@ -66,13 +66,8 @@ with _ui.guard("the bias view"):
     )
     shown = bias.rank_distance_table_with_ci(rd, low, high)
     st.dataframe(shown, key=f"{K}_rd_table", column_config=_export_ui.name_columns(shown))
-    row = _export_ui.figure_downloads(fig, f"rank-distance-{dataset}", f"{K}_fig_rd")
-    _export_ui.table_downloads(
-        shown,
-        f"rank-distance-{dataset}",
-        f"{K}_dl_rd",
-        caption=f"Mean rank distance on {dataset} [95% bootstrap CI]",
-        row=row,
+    _export_ui.figure_and_table_downloads(
+        fig, shown, f"rank-distance-{dataset}", f"{K}_rd", caption=f"Mean rank distance on {dataset} [95% bootstrap CI]"
     )
 
     st.subheader("Distribution over queries")

@@ -48,13 +48,12 @@ with _ui.guard("the language-pair view"):
         "The diagonal is monolingual retrieval; off-diagonal cells are cross-lingual. "
         "Hover for exact values and the number of queries behind each cell."
     )
-    row = _export_ui.figure_downloads(fig, f"pairs-{run_a}-{dataset}-{metric}", f"{K}_fig_a")
-    _export_ui.table_downloads(
+    _export_ui.figure_and_table_downloads(
+        fig,
         matrix,
-        f"pairs-matrix-{run_a}-{dataset}-{metric}",
-        f"{K}_dl_matrix",
+        f"pairs-{run_a}-{dataset}-{metric}",
+        f"{K}_matrix",
         caption=f"{run_a} on {dataset}: {metric}, rows = query language, columns = passage language",
-        row=row,
     )
 
     if run_b and run_b in summaries:
@@ -66,13 +65,12 @@ with _ui.guard("the language-pair view"):
             f"Each cell is {run_a} minus {run_b}. The colour scale is centred on zero: blue cells are pairs where "
             f"{run_a} is better, red where {run_b} is better, white means no difference. Hover shows both values."
         )
-        row = _export_ui.figure_downloads(dfig, f"pairs-diff-{run_a}-{run_b}-{dataset}-{metric}", f"{K}_fig_diff")
-        _export_ui.table_downloads(
+        _export_ui.figure_and_table_downloads(
+            dfig,
             diff,
-            f"pairs-diff-matrix-{run_a}-{run_b}-{dataset}-{metric}",
-            f"{K}_dl_diff",
+            f"pairs-diff-{run_a}-{run_b}-{dataset}-{metric}",
+            f"{K}_diff",
             caption=f"{metric}: {run_a} minus {run_b} on {dataset}, rows = query language, columns = passage language",
-            row=row,
         )
 
     st.subheader("Per language")

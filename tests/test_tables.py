@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from hybrid_core.evaluation.tables import format_p, interval_table, latex_document, latex_escape, table_text
-
-PDFLATEX = shutil.which("pdflatex")
+from tests.latex_check import NO_PDFLATEX, PDFLATEX, assert_compiles
 
 
 def _tidy() -> pd.DataFrame:
@@ -76,11 +72,7 @@ def test_latex_table_is_booktabs_and_escaped() -> None:
     assert table_text(pd.DataFrame({"a_b": [1.0]}), "csv").splitlines() == ["a_b", "1.0"]
 
 
-@pytest.mark.skipif(
-    PDFLATEX is None,
-    reason="pdflatex not installed (apt-get install texlive-latex-base "
-    "texlive-latex-recommended; scripts/setup.sh does it as root)",
-)
+@pytest.mark.skipif(PDFLATEX is None, reason=NO_PDFLATEX)
 def test_latex_compiles_with_pdflatex(tmp_path) -> None:
     nasty = pd.DataFrame(
         {"p_value": [0.01, np.nan], "n_questions": [60, 50], "note {x}": ["~a^b\\c", "$#&%"]},
@@ -91,13 +83,4 @@ def test_latex_compiles_with_pdflatex(tmp_path) -> None:
         table_text(nasty, "tex", caption="rank_distance, ci_low, ci_high"),
         table_text(pd.DataFrame({f"col_{i}": [i / 7] for i in range(9)}), "tex"),
     )
-    (tmp_path / "t.tex").write_text(doc, encoding="utf-8")
-    proc = subprocess.run(
-        [PDFLATEX, "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    assert (tmp_path / "t.pdf").stat().st_size > 1000
+    assert assert_compiles(doc, tmp_path).stat().st_size > 1000

@@ -98,7 +98,7 @@ def test_pair_matrix_downloads_csv_and_latex(dash) -> None:
     buttons = {b.proto.label: b for b in at.get("download_button")}
     assert {"CSV", "LaTeX"} <= set(buttons)
     keys = [b.proto.id for b in at.get("download_button")]
-    assert any("pairs_dl_matrix_csv" in k for k in keys) and any("pairs_dl_matrix_tex" in k for k in keys)
+    assert any("pairs_matrix_dl_csv" in k for k in keys) and any("pairs_matrix_dl_tex" in k for k in keys)
 
 
 def test_paper_view_names_each_runs_slice(sliced, monkeypatch) -> None:

@@ -67,7 +67,14 @@ def test_bias_page_has_figure_downloads(dash) -> None:
     at = app("bias", bias_runs=["tiny-0"])
     no_exceptions(at)
     ids = " ".join(b.proto.id for b in at.get("download_button"))
-    for key in ("bias_fig_rd_png", "bias_fig_rd_svg", "bias_fig_dist_png", "bias_fig_mr_pdf", "bias_fig_own_svg"):
+    for key in (
+        "bias_rd_fig_png",
+        "bias_rd_fig_svg",
+        "bias_rd_dl_tex",
+        "bias_fig_dist_png",
+        "bias_fig_mr_pdf",
+        "bias_fig_own_svg",
+    ):
         assert key in ids
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
 import zipfile
 
 import numpy as np
@@ -15,6 +13,7 @@ from hybrid_core.analysis import paper_bundle
 from hybrid_core.analysis.compare import CompareReport
 from hybrid_core.runs import RunStore
 from tests.dashboard.helpers import app, no_exceptions, summary
+from tests.latex_check import PDFLATEX, assert_compiles
 
 
 def _report() -> CompareReport:
@@ -87,16 +86,8 @@ def test_bundle_files_numbers_and_readme(dash, tmp_path) -> None:
     readme = zf.read("README.md").decode()
     assert "python -m hybrid_core train" in readme and "--sampler hybrid" in readme and "--alpha 0.5" in readme
     assert "python -m hybrid_core evaluate --model" in readme and "numbers.csv" in readme
-    if shutil.which("pdflatex"):
-        (tmp_path / "preview.tex").write_bytes(zf.read("tables_preview.tex"))
-        proc = subprocess.run(
-            ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "preview.tex"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert proc.returncode == 0, proc.stdout[-2000:]
+    if PDFLATEX:
+        assert_compiles(zf.read("tables_preview.tex").decode(), tmp_path)
 
 
 def test_reproduce_command_for_a_sample() -> None:

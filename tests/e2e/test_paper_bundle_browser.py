@@ -8,9 +8,7 @@ Needs Debian's Chromium (the browser, and Kaleido for the figures); pdflatex whe
 from __future__ import annotations
 
 import io
-import shutil
 import struct
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import pytest
 from hybrid_core.analysis import figures
 from hybrid_core.runs import RunStore
 from tests.e2e.browser_utils import CHROMIUM, CHROMIUM_ARGS, free_port, screenshot, start_server, wait_ready
+from tests.latex_check import PDFLATEX, assert_compiles
 
 pytestmark = pytest.mark.e2e
 
@@ -98,16 +97,8 @@ def test_paper_bundle_download(bundle_server, tmp_path) -> None:
     readme = zf.read("README.md").decode()
     assert "--max-questions 4 --seed 0" in readme and "questions they share" in zf.read("table_main.tex").decode()
     tex = zf.read("tables_preview.tex").decode()
-    if shutil.which("pdflatex"):
-        (tmp_path / "preview.tex").write_text(tex, encoding="utf-8")
-        proc = subprocess.run(
-            ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "preview.tex"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert proc.returncode == 0, proc.stdout[-2000:]
+    if PDFLATEX:
+        assert_compiles(tex, tmp_path)
     else:  # strict escaping: no bare special character outside the LaTeX commands we write
         body = tex.split(r"\midrule")[1].split(r"\bottomrule")[0]
         assert "slice-a" in body and "_" not in body.replace(r"\_", "")
