@@ -117,3 +117,19 @@ def test_p_values_below_a_thousandth_are_written_as_such() -> None:
     )
     delta = CompareReport(t, "a", "x").wide("mono", what="delta")
     assert delta.loc["b", "map"] == "+0.200 (p<0.001) ▲"
+
+
+def test_paper_view_downloads_the_measured_table(dash) -> None:
+    at = app("compare", compare_runs=["tiny-0", "tiny-1"], compare_nboot=200, compare_tab="Paper view")
+    no_exceptions(at)
+    ids = " ".join(b.proto.id for b in at.get("download_button"))
+    assert "compare_dl_ours_csv" in ids and "compare_dl_ours_tex" in ids and "compare_dl_paper_csv" in ids
+    ours = next(b.proto for b in at.get("download_button") if "compare_dl_ours_csv" in b.proto.id)
+    assert ours.label == "CSV"
+    # the measured table's CSV: run names as the first column, no leaked 0..n index
+    from hybrid_core.analysis import compare
+    from hybrid_core.evaluation.tables import table_text
+
+    report = compare.compare_runs(["tiny-0", "tiny-1"], dash.ds.name, None, cache=False, n_boot=50, n_perm=50)
+    csv = table_text(compare.paper_view(report).drop(columns=["batches"]).set_index("model").rename_axis("run"))
+    assert csv.splitlines()[0].startswith("run,dataset,mono map") and csv.splitlines()[1].startswith("tiny-0,")
