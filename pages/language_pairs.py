@@ -82,5 +82,5 @@ with _ui.guard("the language-pair view"):
         "other language, averaged; cross (as passage): other languages' questions against it. multi: its "
         "questions against the pooled candidates of every language."
     )
-    st.dataframe(_ui.fmt_table(per), key=f"{K}_per_table")
+    st.dataframe(_ui.fmt_table(per), key=f"{K}_per_table", height=35 * (len(per) + 1) + 3)  # all 11 rows
     _export_ui.table_downloads(per, f"pairs-{run_a}-{dataset}-{metric}", f"{K}_dl", caption=f"{run_a} {metric}")
