@@ -101,15 +101,27 @@ def runs_with(table: pd.DataFrame, dataset: str) -> list[str]:
     return [r for r, ds in datasets_by_run(table).items() if dataset in ds]
 
 
-def pick_dataset_and_runs(key: str, dataset_col, runs_col, n_default: int = 10) -> tuple[pd.DataFrame, str, list[str]]:
+def runs_on_set(table: pd.DataFrame, dataset: str) -> list[str]:
+    """Runs with results on ``dataset`` or on another slice of the same set (those on ``dataset`` first)."""
+    from hybrid_core.analysis import compare
+
+    picked = compare.pick_datasets(datasets_by_run(table), dataset)
+    return sorted(picked, key=lambda r: (picked[r] != dataset, r))
+
+
+def pick_dataset_and_runs(
+    key: str, dataset_col, runs_col, n_default: int = 10, across_slices: bool = False
+) -> tuple[pd.DataFrame, str, list[str]]:
     """The pages' common head: a data set with results, then runs that have results on it.
 
-    Stops the page with a notice when nothing is evaluated. Changing the data set keeps the chosen runs
-    that have results on the new one (the default pick when none has). Keys: ``<key>_dataset``, ``<key>_runs``.
+    With ``across_slices``, runs evaluated on another slice of the same set are offered too (they compare on
+    the questions they share). Stops the page with a notice when nothing is evaluated. Changing the data set
+    keeps the chosen runs that have results on the new one (the default pick when none has). Keys:
+    ``<key>_dataset``, ``<key>_runs``.
     """
     table, datasets = evaluated_or_stop()
     dataset = dataset_col.selectbox("Data set", datasets, key=f"{key}_dataset")
-    available = runs_with(table, dataset)
+    available = runs_on_set(table, dataset) if across_slices else runs_with(table, dataset)
     previous = st.session_state.get(f"{key}_runs")
     if previous is not None:
         kept = [r for r in previous if r in available]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from hybrid_core.analysis import compare, figures, stats
-from pages import _ui
+from hybrid_core.evaluation.tables import interval_table
+from pages import _export_ui, _ui
 
 _ui.ensure_app_navigation()
 
@@ -15,7 +16,8 @@ st.title("Compare runs")
 
 with _ui.guard("the comparison"):
     c1, c2, c3 = st.columns([1, 3, 1])
-    table, dataset, chosen = _ui.pick_dataset_and_runs(K, c1, c2, n_default=10)
+    # any slice of the same set is offered: runs on different slices compare on their shared questions
+    table, dataset, chosen = _ui.pick_dataset_and_runs(K, c1, c2, n_default=10, across_slices=True)
     if not chosen:
         st.info("Pick at least one run.", icon=":material/info:")
         st.stop()
@@ -31,7 +33,9 @@ with _ui.guard("the comparison"):
         )
     _ui.error_cards(report.errors)
     for note in report.notes:
-        st.warning(note, icon=":material/warning:")
+        st.warning(note, icon=":material/join_inner:" if report.n_common else ":material/warning:")
+    if report.n_common:
+        _export_ui.reevaluate_on_common_slice(report.datasets, f"{K}_reeval")
     if report.table.empty:
         st.stop()
 
@@ -41,6 +45,12 @@ with _ui.guard("the comparison"):
         f"({n_perm} sign flips, translations of a question flipped together); p is the raw p-value, ▲ / ▼ mark a "
         "significant improvement / degradation at 0.05 after Holm correction over the run's kinds × metrics."
     )
+    with st.container(horizontal=True, vertical_alignment="center"):
+        _export_ui.bundle_button(chosen, dataset, report.baseline, n_boot, n_perm, key=f"{K}_bundle")
+        st.caption(
+            "One zip: main table in the paper's layout (LaTeX + CSV), CI table, every number as CSV, pair heatmaps "
+            "and bias figures as PDF / SVG / PNG at print size, and a README with the commands that reproduce the runs."
+        )
     # only the open tab is rendered (a rerun on switching, from the cached report): keeps the first paint light
     tabs = st.tabs(
         ["mono (X→X)", "cross (X→Y)", "multi (X→all)", "Chart", "Paper view"], key=f"{K}_tab", on_change="rerun"
@@ -53,20 +63,26 @@ with _ui.guard("the comparison"):
             if wide.empty:
                 st.info(f"No {kind} settings in {dataset}.", icon=":material/info:")
                 continue
-            st.dataframe(wide, key=f"{K}_table_{kind}")
+            st.dataframe(wide, key=f"{K}_table_{kind}", column_config=_export_ui.name_columns(wide))
             delta = report.wide(kind, what="delta")
             if not delta.empty:
                 st.markdown(f"**Difference to {report.baseline}**")
-                st.dataframe(delta, key=f"{K}_delta_{kind}")
-            tidy = report.table[report.table["kind"] == kind]
-            _ui.table_downloads(tidy, f"compare-{dataset}-{kind}", f"{K}_dl_{kind}", caption=f"{kind} on {dataset}")
+                st.dataframe(delta, key=f"{K}_delta_{kind}", column_config=_export_ui.name_columns(delta))
+            # the run x metric table as shown (value [low, high], ▲ / ▼ vs the baseline), booktabs LaTeX
+            _export_ui.table_downloads(
+                interval_table(report.table, kinds=[kind]),
+                f"compare-{dataset}-{kind}",
+                f"{K}_dl_{kind}",
+                caption=f"{kind} retrieval on {dataset}: macro average [95% bootstrap CI]; "
+                f"marks: significant vs {report.baseline or '-'} ({stats.TEST_NAME}, Holm-corrected, alpha 0.05)",
+            )
     if tabs[3].open:
         with tabs[3]:
             metrics = list(dict.fromkeys(report.table["metric"]))
             metric = st.selectbox("Metric", metrics, key=f"{K}_metric")
             fig = figures.compare_bars(report.table, metric, baseline=report.baseline)
             st.plotly_chart(fig, key=f"{K}_chart")
-            _ui.figure_downloads(fig, f"compare-{dataset}-{metric}", f"{K}_fig")
+            _export_ui.figure_downloads(fig, f"compare-{dataset}-{metric}", f"{K}_fig")
     if tabs[4].open:
         with tabs[4]:
             st.markdown("**Published numbers — reported in arXiv 2408.10536, not re-run here**")
@@ -83,6 +99,12 @@ with _ui.guard("the comparison"):
                     "rank_distance": st.column_config.NumberColumn("RD", format="%.1f"),
                 },
             )
+            _export_ui.table_downloads(
+                paper.drop(columns=["source"]).set_index("model"),
+                "paper-reported",
+                f"{K}_dl_paper",
+                caption="Reported in arXiv 2408.10536 (Table 2), not re-run here",
+            )
             st.caption(
                 "mAP (LAReQA) for mono / cross / multi and rank distance (RD, lower = less language bias) as "
                 "printed in the paper; their models were fine-tuned on machine-translated QA + mMARCO, so compare "
@@ -95,8 +117,14 @@ with _ui.guard("the comparison"):
                 hide_index=True,
                 key=f"{K}_ours",
                 column_config={
+                    **_export_ui.name_columns(ours, "model"),
                     **{c: st.column_config.NumberColumn(format="%.3f") for c in ours.columns if "map" in c},
                     "rank_distance": st.column_config.NumberColumn("RD", format="%.1f"),
                 },
             )
-            _ui.table_downloads(paper, "paper-reported", f"{K}_dl_paper", caption="Reported in arXiv 2408.10536")
+            _export_ui.table_downloads(
+                ours.drop(columns=["batches"]).set_index("model").rename_axis("run"),
+                f"measured-{dataset}",
+                f"{K}_dl_ours",
+                caption=f"Measured here on {dataset}: macro mAP per kind and rank distance",
+            )

@@ -7,7 +7,7 @@ import streamlit as st
 
 from hybrid_core.analysis import figures, projection
 from hybrid_core.data.available import dataset_choices, load_named
-from pages import _ui
+from pages import _export_ui, _ui
 
 _ui.ensure_app_navigation()
 
@@ -26,9 +26,9 @@ def _points(name: str, what: str, max_points: int, languages: tuple[str, ...], s
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _projected(run: str, mtime: float, points: pd.DataFrame, method: str, seed: int) -> pd.DataFrame:
+def _projected(run: str, mtime: float, points: pd.DataFrame, method: str, seed: int) -> tuple[pd.DataFrame, float]:
     model, fingerprint = _ui.run_model(run)
-    return projection.projection_frame(model, fingerprint, points, method, seed)
+    return projection.projection_view(model, fingerprint, points, method, seed)
 
 
 st.title("Embedding space")
@@ -73,17 +73,18 @@ with _ui.guard("the embedding view"):
     for col, run in zip(cols, chosen, strict=True):
         with col, _ui.guard(f"the projection of {run}"):
             with st.spinner(f"Encoding and projecting for {run}…"):
-                frame = _projected(run, store.get(run).mtime_key(), points, method, int(seed))
+                frame, spread = _projected(run, store.get(run).mtime_key(), points, method, int(seed))
             fig = figures.projection_scatter(frame, link_translations=link, title=f"{run} · {method.upper()}")
             st.plotly_chart(fig, key=f"{K}_plot_{run}")
-            spread = projection.translation_spread(frame)
             if spread == spread:  # not NaN
                 st.caption(
-                    f"Translation spread {spread:.2f}: mean distance of a question's translations to their centre, "
-                    "relative to the spread of all points (0 = translations coincide, ≈1 = no closer than random)."
+                    f"Translation spread {spread:.3f}: mean cosine distance between the translations of a question, "
+                    "in the model's full embedding space (0 = translations coincide); the same whatever the projection."
                 )
-            _ui.figure_downloads(fig, f"embeddings-{run}-{dataset}-{method}", f"{K}_fig_{run}")
+            _export_ui.figure_downloads(fig, f"embeddings-{run}-{dataset}-{method}", f"{K}_fig_{run}")
     st.caption(
-        "How to read: colour = language; circles are questions, diamonds candidate sentences. A language-agnostic "
-        "model mixes the colours and draws short grey lines; a biased one forms one island per language."
+        "How to read: each language has its own colour and marker; filled markers are questions, open ones candidate "
+        "sentences. Markers are half transparent and outlined, so translations that land on one spot show as a "
+        "stack of shapes. A language-agnostic model mixes the languages and draws short grey lines; a biased one "
+        "forms one island per language."
     )

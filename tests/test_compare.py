@@ -129,3 +129,38 @@ def test_compare_runs_disk_cache_reused_and_invalidated(tmp_path, monkeypatch) -
     store.get("b").save_result("toy", pq, summary)  # new results: a new key
     with pytest.raises(AssertionError, match="recomputed"):
         compare.compare_runs(["a", "b"], "toy", "a", store=store, n_boot=50, n_perm=50)
+
+
+def test_slices_group_pick_and_common_queries() -> None:
+    names = ["xquad-r-q50-s0", "mlqa-r", "xquad-r", "xquad-r-q60-s0", "xquad-r-q60-s1"]
+    assert compare.base_set("xquad-r-q60-s0") == "xquad-r" and compare.base_set("xquad-r") == "xquad-r"
+    assert compare.slice_groups(names) == {
+        "xquad-r": ["xquad-r", "xquad-r-q60-s0", "xquad-r-q60-s1", "xquad-r-q50-s0"],
+        "mlqa-r": ["mlqa-r"],
+    }
+    runs = {"base": ["xquad-r", "mlqa-r"], "quick": ["xquad-r-q60-s0"], "job": ["xquad-r-q50-s0"], "ml": ["mlqa-r"]}
+    assert compare.pick_datasets(runs, "xquad-r-q60-s0") == {
+        "base": "xquad-r",
+        "quick": "xquad-r-q60-s0",
+        "job": "xquad-r-q50-s0",
+    }
+    _, pq, _ = _run(0)
+    a = pq[pq["question_id"].isin(sorted(pq["question_id"].unique())[:30])]
+    b = pq[pq["question_id"].isin(sorted(pq["question_id"].unique())[10:])]
+    b = b[b["query_language"] != b["query_language"].iloc[0]]  # one language missing in b
+    out, n_q, n_queries = compare.common_queries({"a": a, "b": b})
+    keys = {n: set(zip(f["question_id"], f["query_language"], strict=True)) for n, f in out.items()}
+    assert keys["a"] == keys["b"] and n_q == 20
+    assert n_queries == len(keys["a"])
+    # the comparison on the restricted frames is the ordinary one: macro of per-setting means over those rows
+    report = compare.compare_frames(out, "a", n_boot=50, n_perm=50)
+    row = report.table.set_index(["run", "kind", "metric"]).loc[("b", "mono", "map")]
+    mono = out["b"][out["b"]["kind"] == "mono"]
+    assert row["value"] == pytest.approx(mono.groupby("setting")["map"].mean().mean(), abs=1e-12)
+    assert row["n_questions"] == 20
+
+
+def test_common_slice_is_the_smallest_in_use() -> None:
+    used = {"base": "xquad-r", "quick": "xquad-r-q60-s0", "job": "xquad-r-q50-s0", "job2": "xquad-r-q50-s0"}
+    assert compare.common_slice(used) == ("xquad-r-q50-s0", ["base", "quick"])
+    assert compare.common_slice({"a": "xquad-r", "b": "xquad-r"}) == ("xquad-r", [])

@@ -57,8 +57,9 @@ def test_tables_and_bad_setting(tmp_path, toy):
     summary = summarize(score_all(ds, q, c), ds)
     table = summary_table(summary)
     assert list(table.index) == ["mono", "cross", "multi"]
-    assert "\\begin{tabular}" in write_table(table, tmp_path / "t.tex").read_text()
-    assert write_table(table, tmp_path / "t.csv").read_text().startswith(",map")
+    tex = write_table(table, tmp_path / "t.tex").read_text()
+    assert "\\begin{tabular}" in tex and "\\toprule" in tex and "rank\\_distance" in tex
+    assert write_table(table, tmp_path / "t.csv").read_text().startswith("kind,map")
     with pytest.raises(HybridIRError, match="not available"):
         parse_setting("en->xx", ds)
     with pytest.raises(HybridIRError, match="should look like"):

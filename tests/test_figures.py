@@ -77,7 +77,15 @@ def test_bias_views_and_figures(toy_results) -> None:
     assert len(figures.rank_distance_distribution(values).data) == 2
     assert figures.rank_distance_distribution(values, "violin").data[0].type == "violin"
     assert figures.rank_distance_distribution(values).layout.yaxis.type != "log"
-    assert figures.rank_distance_distribution(values, log_y=True).layout.yaxis.type == "log"
+    logged = figures.rank_distance_distribution(values, log_y=True)
+    assert np.asarray(logged.data[0].y, dtype=float) == pytest.approx(
+        np.log10(1 + values[values["run"] == "a"]["rank_distance"])
+    )
+    assert list(logged.layout.yaxis.ticktext)[:4] == ["0", "1", "3", "10"]
+    lo, hi = bias.rank_distance_intervals({"a": pq_a}, n_boot=200)
+    assert list(lo.index) == ["de", "en", "fr", "macro"]
+    assert (lo["a"] <= rd["a"] + 1e-9).all() and (rd["a"] <= hi["a"] + 1e-9).all()
+    assert figures.rank_distance_bars(rd, lo, hi).data[0].error_y.array is not None
     mr = bias.mean_rank_matrix(s_a)
     assert mr.loc["en", "de"] == pytest.approx(s_a["bias"]["mean_rank"]["en"]["de"])
     h = figures.mean_rank_heatmap(mr).data[0]

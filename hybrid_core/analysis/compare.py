@@ -5,6 +5,11 @@ Numbers are recomputed from the per-query Parquet files exactly as the summaries
 ``summary["macro"][kind][metric]``. CIs resample whole questions; the test is the paired randomisation
 (sign-flip) test over questions from :mod:`hybrid_core.analysis.stats`, with Holm-adjusted p-values per run.
 The paper's published numbers are available as a separate, labelled table (:func:`paper_table`).
+
+Runs evaluated on different slices of one set (``xquad-r``, ``xquad-r-q60-s0``, ``xquad-r-q50-s0``; names
+from :func:`hybrid_core.data.specs.sample_name`) are compared on the queries they share
+(:func:`common_queries`): each run's per-query rows are restricted to the (question, query language) pairs
+present in every run, and means / CIs / tests are then computed exactly as for one data set.
 """
 
 from __future__ import annotations
@@ -20,15 +25,23 @@ import pandas as pd
 
 from hybrid_core import paths
 from hybrid_core.analysis import stats
+from hybrid_core.data.specs import parse_sample_name
 from hybrid_core.errors import HybridIRError
 from hybrid_core.evaluation.metrics import HIGHER_IS_BETTER, METRICS, column_name
 from hybrid_core.evaluation.settings import KINDS
+from hybrid_core.evaluation.tables import format_p
 from hybrid_core.io_utils import atomic_path, read_json, write_json
 from hybrid_core.runs import RunStore
 
 #: Every metric a comparison can show, in display order.
 ALL_METRICS: tuple[str, ...] = (*METRICS, "rank_distance")
 PAPER_SOURCE = "reported in arXiv 2408.10536 (Table 2), not re-run here"
+
+
+def display_order(metrics: Sequence[str]) -> list[str]:
+    """The paper's two headline numbers first (mAP, rank distance), then the other metrics in registry order."""
+    head = [m for m in ("map", "rank_distance") if m in metrics]
+    return [*head, *(m for m in metrics if m not in head)]
 
 
 def question_tensor(per_query: pd.DataFrame, kind: str, metrics: Sequence[str]) -> tuple[np.ndarray, list, list]:
@@ -58,6 +71,88 @@ def align_grid(t: np.ndarray, qs: list, ss: list, q_all: list, s_all: list) -> n
     return out
 
 
+def base_set(name: str) -> str:
+    """The set a data-set name is a slice of: ``"xquad-r-q60-s0"`` -> ``"xquad-r"``; a full set -> itself."""
+    return parse_sample_name(name)[0]
+
+
+def _slice_order(name: str) -> tuple:
+    """Sort key within a base set: the full set first, then larger samples, then by seed."""
+    _, n, seed = parse_sample_name(name)
+    return (n is not None, -(n or 0), seed or 0, name)
+
+
+def slice_groups(datasets: Sequence[str]) -> dict[str, list[str]]:
+    """``{base set: [its slices, full set first, then larger samples]}`` for data-set names."""
+    groups: dict[str, list[str]] = {}
+    for d in dict.fromkeys(datasets):
+        groups.setdefault(base_set(d), []).append(d)
+    return {b: sorted(names, key=_slice_order) for b, names in groups.items()}
+
+
+def pick_datasets(run_datasets: dict[str, Sequence[str]], dataset: str) -> dict[str, str]:
+    """Which result of each run to compare on ``dataset``.
+
+    A run with results for ``dataset`` itself uses them; otherwise its largest slice of the same base set
+    (full set first). Runs with no slice of that set are left out.
+    """
+    base = base_set(dataset)
+    out = {}
+    for run, names in run_datasets.items():
+        if dataset in names:
+            out[run] = dataset
+            continue
+        same = slice_groups([d for d in names if base_set(d) == base]).get(base)
+        if same:
+            out[run] = same[0]
+    return out
+
+
+def common_queries(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], int, int]:
+    """Restrict per-query frames to the (question_id, query_language) pairs every frame has.
+
+    Returns the restricted frames, the number of shared questions and of shared queries.
+    """
+    if not frames:
+        return {}, 0, 0
+    keys = [
+        pd.MultiIndex.from_frame(pq[["question_id", "query_language"]].astype(str)).unique() for pq in frames.values()
+    ]
+    shared = keys[0]
+    for k in keys[1:]:
+        shared = shared.intersection(k)
+    out = {
+        name: pq[pd.MultiIndex.from_frame(pq[["question_id", "query_language"]].astype(str)).isin(shared)]
+        for name, pq in frames.items()
+    }
+    n_questions = len(shared.get_level_values(0).unique()) if len(shared) else 0
+    return out, n_questions, len(shared)
+
+
+def common_slice(datasets: dict[str, str]) -> tuple[str, list[str]]:
+    """The slice to evaluate every run on for a strict comparison, and the runs not yet evaluated on it.
+
+    The smallest slice in use (fewest questions; a full set counts as the largest), so the re-evaluations
+    are the cheapest; a sample's questions are the same whenever the same base set, size and seed are drawn.
+    """
+    target = min(set(datasets.values()), key=lambda d: (parse_sample_name(d)[1] or float("inf"), d))
+    return target, [run for run, d in datasets.items() if d != target]
+
+
+def slices_note(datasets: dict[str, str], n_questions: int, n_queries: int) -> str:
+    """The sentence a page shows when runs come from different slices of one set."""
+    by_slice: dict[str, list[str]] = {}
+    for run, d in datasets.items():
+        by_slice.setdefault(d, []).append(run)
+    used = "; ".join(f"{d}: {', '.join(runs)}" for d, runs in by_slice.items())
+    return (
+        f"The runs were evaluated on different slices of {base_set(next(iter(datasets.values())))} ({used}). "
+        f"They are compared on the {n_questions} questions ({n_queries} queries) they share. A slice's candidate "
+        "pool holds only its own questions' paragraphs, so the same question can score higher in a smaller slice: "
+        "for a strict comparison, evaluate every run on one slice."
+    )
+
+
 @dataclass
 class CompareReport:
     """A comparison: a tidy table (one row per run x kind x metric) plus context for display."""
@@ -68,6 +163,10 @@ class CompareReport:
     test: str = stats.TEST_NAME
     notes: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    #: the result each run was compared on (differs from ``dataset`` for runs on another slice of the set)
+    datasets: dict[str, str] = field(default_factory=dict)
+    #: questions / queries shared by all runs when they come from different slices, else None
+    n_common: tuple[int, int] | None = None
 
     @property
     def runs(self) -> list[str]:
@@ -92,12 +191,12 @@ class CompareReport:
             if np.isnan(r["delta"]):
                 return "–"
             mark = (" ▲" if r["better"] else " ▼") if r["significant"] else ""
-            return f"{r['delta']:+.{digits}f} (p={r['p_value']:.3f}){mark}"
+            return f"{r['delta']:+.{digits}f} ({format_p(r['p_value'])}){mark}"
 
         if t.empty:
             return pd.DataFrame()
         shown = t.assign(cell=t.apply(cell, axis=1))
-        order = [m for m in ALL_METRICS if m in set(t["metric"])]
+        order = [m for m in display_order(ALL_METRICS) if m in set(t["metric"])]
         wide = shown.pivot(index="run", columns="metric", values="cell")
         return wide.reindex(index=list(dict.fromkeys(t["run"])), columns=order)
 
@@ -196,12 +295,17 @@ def compare_runs(
 ) -> CompareReport:
     """Load the runs' per-query results for ``dataset`` and compare them; unreadable runs become ``errors``.
 
+    A run without results for ``dataset`` but with another slice of the same set is compared on that slice
+    (:func:`pick_datasets`); then every run is restricted to the queries all of them share
+    (:func:`common_queries`) and the report says so in ``notes`` and ``n_common``.
+
     With ``cache``, a finished report is kept under ``<cache>/compare/`` keyed by the runs' result files
     (size and mtime), the baseline and the resampling options, so a dashboard restart does not
     recompute it; any change to a run's results makes a new key.
     """
     store = store or RunStore()
-    key = _cache_key(store, names, dataset, baseline, kwargs) if cache else None
+    used = _resolve(store, names, dataset)
+    key = _cache_key(store, names, used, baseline, kwargs) if cache else None
     if key is not None:
         cached = _load_cached(key)
         if cached is not None:
@@ -212,10 +316,17 @@ def compare_runs(
     for name in names:
         try:
             run = store.get(name)
-            fingerprints[name] = run.summary(dataset).get("data_fingerprint")
-            frames[name] = run.per_query(dataset)
+            fingerprints[name] = run.summary(used[name]).get("data_fingerprint")
+            frames[name] = run.per_query(used[name])
         except HybridIRError as exc:
             errors[name] = str(exc)
+    shown = {n: used[n] for n in frames}
+    n_common = None
+    if len(set(shown.values())) > 1:
+        frames, n_q, n_queries = common_queries(frames)
+        n_common = (n_q, n_queries)
+        if n_queries == 0:
+            raise HybridIRError(f"the runs' slices of {base_set(dataset)} share no questions: {shown}")
     if baseline not in frames:
         if baseline is not None and baseline in errors:
             errors[baseline] += " (baseline: no significance tests)"
@@ -226,7 +337,10 @@ def compare_runs(
         else CompareReport(pd.DataFrame(columns=_COLUMNS), None, dataset)
     )
     report.errors = errors
-    if len(set(fingerprints.values()) - {None}) > 1:
+    report.datasets, report.n_common = shown, n_common
+    if n_common is not None:
+        report.notes.append(slices_note(shown, *n_common))
+    elif len(set(fingerprints.values()) - {None}) > 1:
         report.notes.append(
             f"the runs were evaluated on different versions of {dataset!r} (data fingerprints differ); "
             "paired tests use only the (question, setting) cells present in both runs"
@@ -236,15 +350,29 @@ def compare_runs(
     return report
 
 
-_CACHE_VERSION = 1
+def _resolve(store: RunStore, names: Sequence[str], dataset: str) -> dict[str, str]:
+    """``{run: data set to read}``: ``dataset`` itself, or the run's slice of the same set when it lacks it."""
+    found = {}
+    for name in names:
+        try:
+            found[name] = store.get(name).datasets()
+        except HybridIRError:
+            found[name] = []
+    picked = pick_datasets(found, dataset)
+    return {n: picked.get(n, dataset) for n in names}
 
 
-def _cache_key(store: RunStore, names: Sequence[str], dataset: str, baseline: str | None, options: dict) -> str | None:
+_CACHE_VERSION = 2
+
+
+def _cache_key(
+    store: RunStore, names: Sequence[str], datasets: dict[str, str], baseline: str | None, options: dict
+) -> str | None:
     """Hash of what a report depends on; None when a result file is missing (errors are not cached)."""
     files = []
     for name in names:
         try:
-            folder = store.get(name).result_dir(dataset)
+            folder = store.get(name).result_dir(datasets[name])
         except HybridIRError:
             return None
         for f in (folder / "summary.json", folder / "per_query.parquet"):
@@ -252,7 +380,7 @@ def _cache_key(store: RunStore, names: Sequence[str], dataset: str, baseline: st
                 return None
             st = f.stat()
             files.append((str(f.resolve()), st.st_size, st.st_mtime_ns))
-    raw = json.dumps([_CACHE_VERSION, list(names), dataset, baseline, sorted(options.items()), files], default=str)
+    raw = json.dumps([_CACHE_VERSION, list(names), datasets, baseline, sorted(options.items()), files], default=str)
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
@@ -267,14 +395,29 @@ def _load_cached(key: str) -> CompareReport | None:
         table = pd.read_parquet(table_f)
     except Exception:  # absent or damaged: recompute
         return None
-    return CompareReport(table=table, baseline=meta["baseline"], dataset=meta["dataset"], notes=meta["notes"])
+    n_common = tuple(meta["n_common"]) if meta.get("n_common") else None
+    return CompareReport(
+        table=table,
+        baseline=meta["baseline"],
+        dataset=meta["dataset"],
+        notes=meta["notes"],
+        datasets=meta.get("datasets", {}),
+        n_common=n_common,
+    )
 
 
 def _save_cached(key: str, report: CompareReport) -> None:
     with atomic_path(_cache_dir() / f"{key}.parquet") as tmp:
         report.table.to_parquet(tmp, index=False)
     write_json(
-        _cache_dir() / f"{key}.json", {"baseline": report.baseline, "dataset": report.dataset, "notes": report.notes}
+        _cache_dir() / f"{key}.json",
+        {
+            "baseline": report.baseline,
+            "dataset": report.dataset,
+            "notes": report.notes,
+            "datasets": report.datasets,
+            "n_common": list(report.n_common) if report.n_common else None,
+        },
     )
 
 
@@ -314,7 +457,8 @@ def paper_view(report: CompareReport) -> pd.DataFrame:
             {
                 "model": run,
                 "batches": "",
-                "dataset": report.dataset,
+                "dataset": report.datasets.get(run, report.dataset)
+                + (f" (the {report.n_common[0]} shared questions)" if report.n_common else ""),
                 **{column_name("map", k): r.get((k, "map"), np.nan) for k in KINDS},
                 "rank_distance": r.get(("multi", "rank_distance"), np.nan),
                 "source": "measured here (this run store)",

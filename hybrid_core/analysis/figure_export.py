@@ -1,23 +1,27 @@
 """Figures as PNG / SVG / PDF (Kaleido, headless Chromium) and tables as CSV / LaTeX text, in memory.
 
 Kaleido 1.x drives a Chromium it finds on ``PATH`` or through ``$BROWSER_PATH``; on Debian that is
-``/usr/bin/chromium`` (``apt-get install chromium``), set here when the variable is unset. Tables use
-the same formatting as :func:`hybrid_core.evaluation.export.write_table` (3 decimals, ``--`` for missing).
+``/usr/bin/chromium`` (``apt-get install chromium``), set here when the variable is unset. Tables are
+written by :func:`hybrid_core.evaluation.tables.table_text`, the same text ``hybrid-ir export`` writes.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-import pandas as pd
 import plotly.graph_objects as go
 
 from hybrid_core.errors import HybridIRError
+from hybrid_core.evaluation.tables import TABLE_FORMATS, table_text
+
+__all__ = ["FIGURE_FORMATS", "TABLE_FORMATS", "chromium_path", "figure_bytes", "table_text", "write_figure"]
 
 FIGURE_FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
-TABLE_FORMATS = {"csv": "text/csv", "tex": "application/x-tex"}
 _CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
 
@@ -35,7 +39,7 @@ def chromium_path() -> str | None:
 def figure_bytes(
     fig: go.Figure, fmt: str = "png", width: int = 1000, height: int | None = None, scale: float = 2
 ) -> bytes:
-    """Render ``fig`` to PNG or SVG bytes."""
+    """Render ``fig`` to PNG, SVG or PDF bytes (``scale`` multiplies the pixels of a PNG only)."""
     if fmt not in FIGURE_FORMATS:
         raise HybridIRError(f"unknown figure format {fmt!r}; use one of {list(FIGURE_FORMATS)}")
     browser = chromium_path()
@@ -51,6 +55,44 @@ def figure_bytes(
         raise HybridIRError(f"figure export failed ({type(exc).__name__}: {exc})") from None
 
 
+_session_lock = threading.Lock()
+_session_users = 0
+
+
+@contextmanager
+def render_session() -> Iterator[None]:
+    """Keep one Chromium open for every figure rendered inside (Kaleido's sync server), instead of one each.
+
+    Reference-counted, so nested or concurrent sessions (two dashboard users) share it; the browser
+    closes when the last one ends. Without Chromium the figures fail as in :func:`figure_bytes`.
+    """
+    global _session_users
+    browser = chromium_path()
+    started = False
+    with _session_lock:
+        if browser is not None:
+            os.environ.setdefault("BROWSER_PATH", browser)
+            import kaleido
+
+            if _session_users == 0:
+                try:
+                    kaleido.start_sync_server(silence_warnings=True)
+                    started = True
+                except Exception:  # no server: figure_bytes falls back to one browser per figure
+                    started = False
+            _session_users += 1
+    try:
+        yield
+    finally:
+        with _session_lock:
+            if browser is not None:
+                _session_users -= 1
+                if _session_users == 0 and started:
+                    import kaleido
+
+                    kaleido.stop_sync_server(silence_warnings=True)
+
+
 def write_figure(fig: go.Figure, path: str | Path, **kw) -> Path:
     """Write a figure to ``path`` (format from the suffix: .png or .svg)."""
     from hybrid_core.io_utils import atomic_path
@@ -60,13 +102,3 @@ def write_figure(fig: go.Figure, path: str | Path, **kw) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
     return path
-
-
-def table_text(table: pd.DataFrame, fmt: str = "csv", caption: str = "") -> str:
-    """A table as CSV or LaTeX text (the index is kept when it is meaningful)."""
-    keep_index = table.index.name is not None or not isinstance(table.index, pd.RangeIndex)
-    if fmt == "csv":
-        return table.to_csv(index=keep_index)
-    if fmt == "tex":
-        return table.to_latex(float_format="%.3f", caption=caption or None, na_rep="--", index=keep_index)
-    raise HybridIRError(f"unknown table format {fmt!r}; use one of {list(TABLE_FORMATS)}")

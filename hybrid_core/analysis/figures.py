@@ -4,6 +4,12 @@ The dashboard shows these figures and the CLI / a notebook can export the same o
 (:mod:`hybrid_core.analysis.figure_export`). No Streamlit here; no data logic either: inputs are the tables
 built by the other modules of :mod:`hybrid_core.analysis` (compare, language_pairs, bias, projection,
 ablations).
+
+One style for every figure (:func:`_layout`): fonts readable at print width (13 pt ticks at the 700 px
+print width of :data:`PRINT_WIDTH`), the Okabe–Ito palette for categories (Okabe & Ito 2008, "Color
+Universal Design"; safe for the common colour-vision deficiencies), viridis for sequential heatmaps and
+a blue–red diverging scale centred on zero; languages always in
+:func:`hybrid_core.analysis.language_pairs.language_order`, each with a fixed colour *and* marker symbol.
 """
 
 from __future__ import annotations
@@ -14,23 +20,61 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 
+from hybrid_core.analysis.language_pairs import language_order
 from hybrid_core.evaluation.metrics import HIGHER_IS_BETTER
 
 TEMPLATE = "plotly_white"
-PALETTE = qualitative.Plotly
-#: Okabe-Ito-like palette that stays distinct for up to 11 languages.
-LANGUAGE_PALETTE = [*qualitative.D3, "#000000"]
+#: Okabe–Ito (2008) colour-blind-safe palette, black moved last
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+PALETTE = OKABE_ITO
+#: 11 languages: Okabe–Ito plus three of Tol's muted colours; symbols (below) keep them apart where colours clash
+LANGUAGE_PALETTE = [*OKABE_ITO, "#999999", "#882255", "#44AA99"]
+LANGUAGE_SYMBOLS = [
+    "circle",
+    "square",
+    "diamond",
+    "triangle-up",
+    "cross",
+    "x",
+    "triangle-down",
+    "star",
+    "hexagon",
+    "pentagon",
+    "star-triangle-up",
+]
+SEQUENTIAL = "Viridis"
+DIVERGING = "RdBu"
+FONT = {"family": "Arial, Helvetica, sans-serif", "size": 13, "color": "#222"}
+#: print size of exported figures: 700 px wide at scale 3 = 2100 px, 300 dpi over a 7-inch text width
+PRINT_WIDTH, PRINT_SCALE = 700, 3
 KIND_ORDER = ("mono", "cross", "multi")
 
 
+def language_style(languages) -> dict[str, tuple[str, str]]:
+    """``{language: (colour, marker symbol)}`` in the one language order, the same on every page."""
+    langs = language_order(languages)
+    return {
+        lang: (LANGUAGE_PALETTE[i % len(LANGUAGE_PALETTE)], LANGUAGE_SYMBOLS[i % len(LANGUAGE_SYMBOLS)])
+        for i, lang in enumerate(langs)
+    }
+
+
 def _layout(fig: go.Figure, title: str, height: int = 440, **kw) -> go.Figure:
-    """Shared look: white template, title top-left, horizontal legend between title and plot."""
+    """Shared look: white template, readable fonts, title top-left, horizontal legend between title and plot."""
     has_legend = sum(1 for t in fig.data if t.showlegend is not False) > 1
     fig.update_layout(
         template=TEMPLATE,
-        title={"text": title, "x": 0, "xanchor": "left", "y": 0.98, "yanchor": "top", "font": {"size": 15}},
+        font=FONT,
+        title={
+            "text": title,
+            "x": 0,
+            "xanchor": "left",
+            "y": 0.98,
+            "yanchor": "top",
+            "font": {"size": 15},
+            "pad": {"l": 10},
+        },
         height=height,
         margin={"l": 60, "r": 20, "t": 95 if has_legend else 50, "b": 50},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "xanchor": "left", "x": 0},
@@ -107,10 +151,10 @@ def pair_heatmap(
             x=list(matrix.columns),
             y=list(matrix.index),
             customdata=custom,
-            colorscale="Viridis" if higher else "Viridis_r",
+            colorscale=SEQUENTIAL if higher else SEQUENTIAL + "_r",
             colorbar={"title": {"text": metric}},
             texttemplate="%{z:.2f}" if show_values else None,
-            textfont={"size": 10},
+            textfont={"size": 11},
             hovertemplate=hover + "<extra></extra>",
             hoverongaps=False,
         )
@@ -141,13 +185,13 @@ def diff_heatmap(
             x=list(diff.columns),
             y=list(diff.index),
             customdata=custom,
-            colorscale="RdBu" if higher else "RdBu_r",
+            colorscale=DIVERGING if higher else DIVERGING + "_r",
             zmid=0,
             zmin=-ext,
             zmax=ext,
             colorbar={"title": {"text": f"Δ {metric}"}},
             texttemplate="%{z:+.2f}" if show_values else None,
-            textfont={"size": 10},
+            textfont={"size": 11},
             hovertemplate=f"query %{{y}} → passages %{{x}}<br>{name_a}: %{{customdata[0]:.3f}}<br>"
             f"{name_b}: %{{customdata[1]:.3f}}<br>Δ = %{{z:+.3f}}<extra></extra>",
             hoverongaps=False,
@@ -178,50 +222,109 @@ def language_bars(table: pd.DataFrame, metric: str = "map", title: str | None = 
     return _layout(fig, title or f"{metric} per language", barmode="group", yaxis_title=metric, xaxis_title="language")
 
 
-def rank_distance_bars(table: pd.DataFrame) -> go.Figure:
-    """Mean rank distance per query language and the macro mean, one bar per run (lower is less biased)."""
+def rank_distance_bars(
+    table: pd.DataFrame, low: pd.DataFrame | None = None, high: pd.DataFrame | None = None
+) -> go.Figure:
+    """Mean rank distance per query language and the macro mean, one bar per run (lower is less biased).
+
+    ``low`` / ``high`` (same layout: :func:`hybrid_core.analysis.bias.rank_distance_intervals`) draw 95% CI whiskers.
+    """
     fig = _column_bars(
         table, lambda run: f"{run}<br>query language %{{x}}<br>mean rank distance %{{y:.1f}}<extra></extra>"
     )
+    if low is not None and high is not None:
+        for trace in fig.data:
+            run = trace.name
+            if run not in low.columns:
+                continue
+            lo = low[run].reindex(table.index).to_numpy(dtype=float)
+            hi = high[run].reindex(table.index).to_numpy(dtype=float)
+            v = table[run].to_numpy(dtype=float)
+            trace.error_y = {
+                "type": "data",
+                "symmetric": False,
+                "array": hi - v,
+                "arrayminus": v - lo,
+                "thickness": 1.2,
+                "width": 4,
+            }
+            trace.customdata = np.stack([lo, hi], axis=1)
+            trace.hovertemplate = (
+                f"{run}<br>query language %{{x}}<br>mean rank distance %{{y:.1f}}"
+                "<br>95% CI [%{customdata[0]:.1f}, %{customdata[1]:.1f}]<extra></extra>"
+            )
     if "macro" in table.index:
         fig.add_vline(x=len(table.index) - 1.5, line={"color": "#888", "dash": "dot", "width": 1})
     return _layout(
         fig,
-        "Rank distance per query language (lower = less language bias)",
+        "Rank distance per query language (lower = less language bias"
+        + ("; whiskers: 95% bootstrap CI)" if low is not None else ")"),
         barmode="group",
         yaxis_title="mean rank distance",
         xaxis_title="query language",
     )
 
 
+def log_ticks(max_value: float) -> tuple[list[float], list[str]]:
+    """Tick positions (on the log10(1 + value) axis) and labels in original units.
+
+    0, 1, 3, 10, 30, 100, ... when the data span less than three decades, else 0, 1, 10, 100, 1000, ...
+    """
+    decades = [0, 1, 10, 100, 1000, 10_000, 100_000]
+    values = decades if max_value > 1000 else sorted({*decades, 3, 30, 300})
+    top = max(float(max_value), 1.0)
+    shown = [v for v in values if v <= top * 1.0001] or [0, 1]
+    if shown[-1] < top:
+        shown.append(next(v for v in values if v >= top) if top <= values[-1] else values[-1])
+    return [float(np.log10(1 + v)) for v in shown], [f"{v:,}" for v in shown]
+
+
 def rank_distance_distribution(
     values: pd.DataFrame, style: str = "box", by_language: bool = False, log_y: bool = False
 ) -> go.Figure:
-    """Per-query rank distances per run (box or violin), optionally split by query language.
+    """Per-query rank distances (box or violin), optionally split by query language.
 
-    ``log_y`` spreads the boxes when a long tail (a few queries at thousands) squeezes them flat.
+    ``log_y`` plots ``log10(1 + rank distance)`` with ticks labelled in rank-distance units (0, 1, 10, 100,
+    ...): the density of a violin is then estimated on the scale it is drawn on, so the whole range and
+    both tails show (a violin of raw values on a log axis shows only its middle). Violins are cut at the
+    data range (``spanmode="hard"``): no density below the smallest rank distance.
     """
     fig = go.Figure()
     for i, run in enumerate(dict.fromkeys(values["run"])):
         v = values[values["run"] == run]
+        raw = v["rank_distance"].to_numpy(dtype=float)
         common = {
-            "y": v["rank_distance"],
+            "y": np.log10(1 + raw) if log_y else raw,
             "x": v["query_language"] if by_language else None,
             "name": str(run),
             "marker_color": PALETTE[i % len(PALETTE)],
-            "hovertemplate": f"{run}<br>rank distance %{{y}}<extra></extra>",
+            "customdata": raw,
+            "hovertemplate": f"{run}<br>rank distance %{{customdata:.0f}}<extra></extra>",
         }
         if style == "violin":
-            fig.add_violin(**common, box_visible=True, meanline_visible=True, points=False, scalemode="width")
+            fig.add_violin(
+                **common, box_visible=True, meanline_visible=True, points=False, scalemode="width", spanmode="hard"
+            )
         else:
             fig.add_box(**common, boxmean=True, boxpoints=False)
     mode = {"boxmode": "group"} if style != "violin" else {"violinmode": "group"}
+    if by_language:
+        langs = language_order(values["query_language"])
+        fig.update_xaxes(categoryorder="array", categoryarray=langs)
     if log_y:
-        fig.update_yaxes(title="rank distance (per query, log scale)", type="log")
+        top = float(values["rank_distance"].max()) if len(values) else 1.0
+        tickvals, ticktext = log_ticks(top)
+        fig.update_yaxes(
+            title="rank distance (per query, log scale)", tickvals=tickvals, ticktext=ticktext, rangemode="tozero"
+        )
     else:
         fig.update_yaxes(title="rank distance (per query)", rangemode="tozero")
+    what = "violins: density over queries, inner box = quartiles" if style == "violin" else "boxes: quartiles"
     return _layout(
-        fig, "Distribution of per-query rank distance", xaxis_title="query language" if by_language else "", **mode
+        fig,
+        f"Distribution of per-query rank distance ({what}; dashed: mean)",
+        xaxis_title="query language" if by_language else "",
+        **mode,
     )
 
 
@@ -241,12 +344,12 @@ def mean_rank_heatmap(
             x=list(matrix.columns),
             y=list(matrix.index),
             customdata=z,
-            colorscale="Viridis",
+            colorscale=SEQUENTIAL,
             zmin=0,
             colorbar={"title": {"text": "mean rank"}, "tickvals": np.log10(ticks), "ticktext": [str(t) for t in ticks]},
             text=np.vectorize(lambda v: "" if np.isnan(v) else f"{v:.0f}")(z),
             texttemplate="%{text}" if show_values else None,
-            textfont={"size": 10},
+            textfont={"size": 11},
             hovertemplate="query %{y}, relevant candidate in %{x}<br>mean rank %{customdata:.1f}<extra></extra>",
             hoverongaps=False,
         )
@@ -272,7 +375,7 @@ def own_share_bars(table: pd.DataFrame, title: str | None = None) -> go.Figure:
         y=table[pool_col],
         name=str(pool_col),
         mode="markers",
-        marker={"symbol": "line-ew-open", "size": 28, "line": {"width": 3, "color": "#d62728"}},
+        marker={"symbol": "line-ew-open", "size": 28, "line": {"width": 3, "color": OKABE_ITO[5]}},
         hovertemplate="%{x}: %{y:.1%} of the pool<extra></extra>",
     )
     fig.update_yaxes(tickformat=".0%", rangemode="tozero", title="share")
@@ -300,13 +403,15 @@ def projection_scatter(points: pd.DataFrame, link_translations: bool = True, tit
                 x=xs,
                 y=ys,
                 mode="lines",
-                line={"color": "rgba(110,110,110,0.18)", "width": 1},
+                line={"color": "rgba(80,80,80,0.45)", "width": 1.2},
                 name="translations → their centre",
                 hoverinfo="skip",
             )
-    langs = sorted(set(points["language"]))
-    symbols = {"question": "circle", "candidate": "diamond"}
-    for i, lang in enumerate(langs):
+    style = language_style(points["language"])
+    both = points["type"].nunique() > 1
+    # a language-agnostic model puts translations on one spot: every language keeps its own symbol, markers are
+    # half transparent with a dark outline and sized down in drawing order, so coinciding points stay visible
+    for i, (lang, (colour, symbol)) in enumerate(style.items()):
         for typ in ("question", "candidate"):
             p = points[(points["language"] == lang) & (points["type"] == typ)]
             if p.empty:
@@ -315,14 +420,14 @@ def projection_scatter(points: pd.DataFrame, link_translations: bool = True, tit
                 x=p["x"],
                 y=p["y"],
                 mode="markers",
-                name=f"{lang} · {typ}s" if points["type"].nunique() > 1 else lang,
+                name=f"{lang} · {typ}s" if both else lang,
                 legendgroup=lang,
                 marker={
-                    "color": LANGUAGE_PALETTE[i % len(LANGUAGE_PALETTE)],
-                    "symbol": symbols[typ],
-                    "size": 7,
-                    "opacity": 0.8,
-                    "line": {"width": 0.5, "color": "white"},
+                    "color": colour,
+                    "symbol": symbol if typ == "question" else f"{symbol}-open",
+                    "size": max(6, 13 - i * 0.6),
+                    "opacity": 0.6,
+                    "line": {"width": 1, "color": "rgba(30,30,30,0.8)"},
                 },
                 customdata=np.stack([p["question_id"].astype(str), p["text"].map(_wrap)], axis=1),
                 hovertemplate=f"<b>{lang}</b> {typ} · id %{{customdata[0]}}<br>%{{customdata[1]}}<extra></extra>",

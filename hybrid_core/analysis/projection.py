@@ -146,6 +146,37 @@ def projection_frame(
     return points.assign(x=coords[:, 0], y=coords[:, 1])
 
 
+def translation_distance(embeddings: np.ndarray, points: pd.DataFrame) -> float:
+    """Mean pairwise cosine distance between the translations of a question, in the full embedding space.
+
+    Averaged over questions with at least two language versions among ``points`` (type ``question``);
+    0 means translations coincide. Unlike a distance in a 2-D projection, it does not change with the
+    projection method or the sample's other points. NaN when no question has two versions.
+    """
+    mask = (points["type"] == "question").to_numpy()
+    x = np.asarray(embeddings, dtype=np.float64)[mask]
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    groups = pd.Series(np.arange(len(x))).groupby(points.loc[mask, "question_id"].to_numpy()).apply(list)
+    per_question = []
+    for rows in groups:
+        if len(rows) < 2:
+            continue
+        v = x[rows]
+        sim = v @ v.T
+        iu = np.triu_indices(len(rows), k=1)
+        per_question.append(float((1 - sim[iu]).mean()))
+    return float(np.mean(per_question)) if per_question else float("nan")
+
+
+def projection_view(
+    model, model_fingerprint: str | None, points: pd.DataFrame, method: str = "pca", seed: int = 0
+) -> tuple[pd.DataFrame, float]:
+    """``points`` with x, y (as :func:`projection_frame`) and the full-space :func:`translation_distance`."""
+    emb = embed_points(model, points, model_fingerprint)
+    coords = project(emb, method, seed)
+    return points.assign(x=coords[:, 0], y=coords[:, 1]), translation_distance(emb, points)
+
+
 def translation_spread(frame: pd.DataFrame) -> float:
     """Mean distance of a question's translations to their centroid, relative to the overall spread.
 

@@ -18,6 +18,7 @@ from hybrid_core.errors import HybridIRError
 from hybrid_core.evaluation.metrics import METRICS
 from hybrid_core.evaluation.scoring import score_matrix
 from hybrid_core.evaluation.settings import KINDS, MULTI, Setting
+from hybrid_core.evaluation.tables import table_text
 from hybrid_core.io_utils import atomic_path
 
 
@@ -62,7 +63,7 @@ def summary_table(summary: dict) -> pd.DataFrame:
     macro = summary.get("macro", {})
     cols = [*METRICS, "rank_distance"]
     rows = {k: {c: macro[k].get(c) for c in cols if c in macro[k]} for k in KINDS if k in macro}
-    return pd.DataFrame.from_dict(rows, orient="index")
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("kind")
 
 
 def settings_table(summary: dict) -> pd.DataFrame:
@@ -72,8 +73,6 @@ def settings_table(summary: dict) -> pd.DataFrame:
 
 def write_table(table: pd.DataFrame, path: Path, caption: str = "") -> Path:
     """CSV or LaTeX (by suffix ``.csv`` / ``.tex``), written atomically; same text the dashboard exports."""
-    from hybrid_core.analysis.figure_export import table_text
-
     if path.suffix not in (".csv", ".tex"):
         raise HybridIRError(f"unknown table format {path.suffix!r} for {path}; use .csv or .tex")
     text = table_text(table, path.suffix[1:], caption)

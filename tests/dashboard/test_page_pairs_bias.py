@@ -41,7 +41,7 @@ def test_bias_page_charts_and_numbers(dash) -> None:
     assert list(rd_bars.data[0].x) == ["de", "en", "fr", "macro"]
     assert rd_bars.data[1].y[-1] == pytest.approx(s1["bias"]["rank_distance"]["macro"])
     table = at.dataframe[0].value
-    assert table.loc["tiny-0", "de"] == pytest.approx(round(s0["bias"]["rank_distance"]["per_language"]["de"], 1))
+    assert table.loc["tiny-0", "de"].startswith(f"{s0['bias']['rank_distance']['per_language']['de']:.1f} [")
     assert [t.type for t in dist.data] == ["box", "box"]
     assert np.asarray(mean_rank.data[0].customdata, dtype=float)[1, 0] == pytest.approx(
         s1["bias"]["mean_rank"]["en"]["de"]

@@ -103,3 +103,25 @@ def demo_dataset(n_questions: int = 30, seed: int = 0) -> RetrievalDataset:
 
         return tiny_parallel_dataset()
     return full.subset(max_questions=n_questions, seed=seed, name=f"xquad-r-q{n_questions}")
+
+
+def make_slice_runs(runs_dir: Path, source_runs: Path, models_dir: Path, ds: RetrievalDataset) -> dict[str, str]:
+    """A store where runs come from different slices of one set: ``{run: data set}``.
+
+    ``tiny-0`` (copied, full set), ``slice-a`` (tiny-1's model on ``<set>-q4-s0``), ``slice-b`` (on ``<set>-q3-s1``),
+    the situation of a base run on the full set next to quick runs on seeded samples.
+    """
+    import shutil
+
+    from hybrid_core.data.specs import sample_name
+    from hybrid_core.evaluation.run_eval import evaluate_model_as_run
+
+    shutil.copytree(source_runs / "tiny-0", runs_dir / "tiny-0", dirs_exist_ok=True)
+    store = RunStore(runs_dir)
+    out = {"tiny-0": ds.name}
+    for run, (n, seed) in (("slice-a", (4, 0)), ("slice-b", (3, 1))):
+        name = sample_name(ds.name, n, seed)
+        part = ds.subset(max_questions=n, seed=seed, name=name)
+        evaluate_model_as_run(str(models_dir / "tiny-1" / "st"), [part], run_name=run, store=store, log=lambda *a: None)
+        out[run] = name
+    return out
