@@ -29,7 +29,14 @@ from hybrid_core.evaluation.settings import KINDS
 from hybrid_core.io_utils import atomic_path, read_json, write_json
 from hybrid_core.progress import within
 from hybrid_core.runs import RunStore, now_iso, validate_name
-from hybrid_core.training.trainer import TrainConfig, config_diff, leak_message, train, validate_config
+from hybrid_core.training.trainer import (
+    TrainConfig,
+    TrainConfigError,
+    finished_run,
+    leak_message,
+    train,
+    validate_config,
+)
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 
@@ -208,15 +215,11 @@ def run_experiment(
         run_name = f"{cfg.name}-{arm.label}"
         arm_cfg = cfg.arm_config(arm)
         t0 = time.perf_counter()
-        if store.exists(run_name) and store.get(run_name).info.get("status") == "done":
-            run = store.get(run_name)
-            changed = config_diff(run.info.get("config", {}), arm_cfg.to_dict())
-            if changed:
-                raise HybridIRError(
-                    f"experiment {cfg.name!r}: run {run_name!r} was trained with other options ("
-                    + "; ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
-                    + "); pass another --name to train a new set of runs"
-                )
+        try:
+            run = finished_run(store, run_name, arm_cfg, "pass another --name to train a new set of runs")
+        except TrainConfigError as exc:
+            raise HybridIRError(f"experiment {cfg.name!r}: {exc}") from None
+        if run is not None:
             log(f"{run_name}: trained already, reusing it")
         else:
             run = train(

@@ -57,7 +57,7 @@ def run_study(
     """
     from hybrid_core.evaluation.run_eval import evaluate_model_as_run, evaluate_run
     from hybrid_core.models.loading import DEFAULT_MODEL
-    from hybrid_core.training.trainer import config_diff, train
+    from hybrid_core.training.trainer import TrainConfigError, finished_run, train
 
     store = RunStore(runs_dir)
     datasets = eval_datasets(spec, data_dir)
@@ -87,23 +87,20 @@ def run_study(
                 )
             elif cell.kind == "train":
                 cfg = spec.train_config(spec.arm(cell.arm), cell.seed)
-                run = store.get(cell.run) if store.exists(cell.run) else None
-                if run is not None and run.info.get("status") == "done" and (run.path / "model").is_dir():
-                    changed = config_diff(run.info.get("config", {}), cfg.to_dict())
-                    if changed:
-                        raise StudyError(
-                            f"study {spec.name!r}: run {cell.run!r} was trained with other options ("
-                            + "; ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
-                            + "); rename the study or delete that run"
-                        )
+                try:
+                    run = finished_run(store, cell.run, cfg, "rename the study or delete that run")
+                except TrainConfigError as exc:
+                    raise StudyError(f"study {spec.name!r}: {exc}") from None
+                if run is not None:
                     log(f"{cell.run}: trained already, reusing it")
                 else:
-                    if run is None and store.path(cell.run).exists():  # killed while the folder was being created
+                    # a folder without run.json: killed while the folder was being created
+                    if not store.exists(cell.run) and store.path(cell.run).exists():
                         shutil.rmtree(store.path(cell.run))
                     run = train(
                         cfg,
                         cell.run,
-                        resume=run is not None,
+                        resume=store.exists(cell.run),  # interrupted: continue from its newest checkpoint
                         data_dir=data_dir,
                         runs_dir=runs_dir,
                         progress=progress,

@@ -70,6 +70,7 @@ __all__ = [
     "config_diff",
     "default_train_split",
     "eval_sets",
+    "finished_run",
     "latest_checkpoint",
     "leak_message",
     "lr_at",
@@ -185,6 +186,24 @@ def _gather_ints(values: list[int], world: int):
     out = [torch.zeros_like(t) for _ in range(world)]
     dist.all_gather(out, t)
     return [o.tolist() for o in out]
+
+
+def finished_run(store: RunStore, name: str, cfg: TrainConfig, hint: str) -> Run | None:
+    """The finished training run ``name`` when it was trained with ``cfg``; None when it is not finished.
+
+    A finished run trained with other options is an error listing them, followed by ``hint`` (what to do).
+    Studies and experiments call this to reuse their arms instead of training them again.
+    """
+    if not store.exists(name):
+        return None
+    run = store.get(name)
+    if run.info.get("status") != "done" or not (run.path / "model").is_dir():
+        return None
+    changed = config_diff(run.info.get("config", {}), cfg.to_dict())
+    if changed:
+        listing = "; ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
+        raise TrainConfigError(f"run {name!r} was trained with other options ({listing}); {hint}")
+    return run
 
 
 def train(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -161,17 +160,12 @@ def test_load_dataset_single_file(data_root):
 # ---------------------------------------------------------------- speed and cache
 
 
-def test_load_time_and_cache(data_root):
+def test_load_cache_returns_equal_independent_copies(data_root):
+    """The second load comes from the in-process cache (no timing asserted here: see benchmarks/)."""
     clear_cache()
-    t0 = time.perf_counter()
     first = load_lareqa(data_root / "xquad-r")
-    cold = time.perf_counter() - t0
-    t0 = time.perf_counter()
     second = load_lareqa(data_root / "xquad-r")
-    warm = time.perf_counter() - t0
-    assert cold < 2.0, f"cold load took {cold:.2f}s"
-    assert warm < 0.5
-    assert second.fingerprint() == first.fingerprint()
+    assert second is not first and second.fingerprint() == first.fingerprint()
     first.queries.loc[0, "text"] = "changed"  # callers get their own frames
     assert load_lareqa(data_root / "xquad-r").queries.loc[0, "text"] != "changed"
 

@@ -161,7 +161,6 @@ def test_a_hub_name_that_fails_to_load_leaves_no_run(small_lareqa, capsys, monke
     assert not RunStore().path("h").exists()
 
 
-@pytest.mark.xfail(reason="the trainer's early --eval-data check comes with the eval-path branch (h1)", strict=False)
 def test_bad_eval_data_fails_before_training(tiny_model, small_lareqa, capsys):
     argv = ["train", "--run", "t", "--model", str(tiny_model), "--data", str(small_lareqa), "--steps", "2"]
     assert main([*argv, "--batch-size", "4", "--eval-data", "no-such-set"]) == 2
