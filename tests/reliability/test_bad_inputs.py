@@ -290,7 +290,7 @@ UPLOAD_CASES: list[tuple[str, Callable[[], list[tuple[str, bytes]]], str]] = [
     ("jsonl-huge-int", lambda: _qs("q.jsonl", f'{{"query": {HUGE_INT}}}\n'), "Exceeds the limit"),
     ("jsonl-not-object", lambda: _qs("q.jsonl", "[1]\n"), "not a JSON object"),
     ("corpus-upload-no-language", lambda: [("q.csv", (CSV_HEAD + "hi,en,d1\n").encode()),
-                                           ("corpus.jsonl", b'{"_id": "d1", "text": "x"}\n')], "record 'd1' has no language"),
+                                           ("corpus.jsonl", b'{"_id": "d1", "text": "x"}\n')], "has no language"),
     ("squad-breaks-past-end", lambda: [("en.json", squad(par("sentence_breaks", [[0, 10], [11, 50]])))],
      "within the context"),
     ("squad-answers-dict", lambda: [("en.json", squad(qa("answers", {})))], "'answers' must be a list"),
