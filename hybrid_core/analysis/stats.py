@@ -91,29 +91,26 @@ def paired_permutation_test(a: np.ndarray, b: np.ndarray, n_perm: int = N_PERM, 
 
 def holm(p_values: np.ndarray) -> np.ndarray:
     """Holm-Bonferroni adjusted p-values (NaNs kept as NaN). Example: [0.01, 0.04] -> [0.02, 0.04]."""
-    p = np.asarray(p_values, dtype=np.float64)
-    out = np.full_like(p, np.nan)
-    ok = np.flatnonzero(~np.isnan(p))
-    if ok.size == 0:
-        return out
-    order = ok[np.argsort(p[ok], kind="stable")]
-    adjusted = np.minimum(1.0, np.maximum.accumulate(p[order] * (ok.size - np.arange(ok.size))))
-    out[order] = adjusted
-    return out
+    return _adjusted(p_values, lambda p, m: np.maximum.accumulate(p * (m - np.arange(m))))
 
 
 def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
     """Benjamini-Hochberg (1995) adjusted p-values (q-values), NaNs kept; equals scipy's
     ``false_discovery_control(p, method="bh")``. Example: [0.01, 0.04, 0.03] -> [0.03, 0.04, 0.04].
     """
+    return _adjusted(p_values, lambda p, m: np.minimum.accumulate((p * m / np.arange(1, m + 1))[::-1])[::-1])
+
+
+def _adjusted(p_values: np.ndarray, step) -> np.ndarray:
+    """A step-wise correction: ``step(sorted p, m)`` on the m non-NaN p-values in ascending order, capped at 1;
+    NaNs stay NaN and every value returns to its own position."""
     p = np.asarray(p_values, dtype=np.float64)
     out = np.full_like(p, np.nan)
     ok = np.flatnonzero(~np.isnan(p))
     if ok.size == 0:
         return out
     order = ok[np.argsort(p[ok], kind="stable")]
-    scaled = p[order] * ok.size / np.arange(1, ok.size + 1)
-    out[order] = np.minimum(1.0, np.minimum.accumulate(scaled[::-1])[::-1])
+    out[order] = np.minimum(1.0, step(p[order], ok.size))
     return out
 
 
