@@ -50,6 +50,7 @@ class Cell:
     batch_size: int = 0
     sources: list[str] = field(default_factory=list)  # merge: [run a, run b]
     lam: float | None = None
+    shared: bool = False  # ``run`` was trained by another study with identical options (spec.share_runs)
     state: str = "todo"  # "done", "partial", "todo"
     done_steps: int = 0
     evals_done: list[str] = field(default_factory=list)
@@ -114,6 +115,8 @@ class Plan:
                 "base": "evaluate the untrained model",
             }[c.kind]
             state = {"done": "on disk", "partial": f"resume at step {c.done_steps}", "todo": "to do"}[c.state]
+            if c.shared:
+                state += ", shared: identical options to this study's arm"
             if c.kind == "base":
                 state = "-"
             evals = f"evals on disk: {', '.join(c.evals_done) or 'none'}"
@@ -244,6 +247,22 @@ def _cell_state(store: RunStore, cell: Cell, dataset_fps: dict[str, str]) -> Non
         cell.evals_done = []  # results of an unfinished model are not the study's
 
 
+def _share_identical_runs(spec: StudySpec, store: RunStore, cells: list[Cell]) -> None:
+    """Point each train cell not yet started at a finished run trained with identical options, if one exists;
+    merge cells follow their sources there."""
+    from hybrid_core.training.trainer import trained_alike
+
+    renamed: dict[str, str] = {}
+    for c in cells:
+        if c.kind == "train" and not store.exists(c.run):
+            twin = trained_alike(store, spec.train_config(spec.arm(c.arm), c.seed))
+            if twin is not None:
+                renamed[c.run], c.run, c.shared = twin.name, twin.name, True
+    for c in cells:
+        if c.kind == "merge":
+            c.sources = [renamed.get(s, s) for s in c.sources]
+
+
 def build_plan(spec: StudySpec, *, runs_dir=None, data_dir=None, datasets=None, out_root=None) -> Plan:
     """The plan of ``spec`` against the run store (loads the evaluation sets: bad specs fail here)."""
     store = RunStore(runs_dir)
@@ -253,6 +272,8 @@ def build_plan(spec: StudySpec, *, runs_dir=None, data_dir=None, datasets=None, 
     for seed in spec.seeds:
         for arm in spec.arms:
             cells.append(_cell(spec, arm, seed))
+    if spec.share_runs:
+        _share_identical_runs(spec, store, cells)
     for c in cells:
         _cell_state(store, c, fps)
     ds_info = [

@@ -10,6 +10,7 @@ how its tables are sliced::
     seeds = [0, 1, 2]
     baseline = "hybrid-a0.5"          # every arm is compared with this one (paired tests over questions)
     correction = "holm"               # "holm" (family-wise) or "bh" (false discovery rate)
+    share_runs = true                 # reuse finished runs of other studies trained with identical options
 
     [train]                           # any TrainConfig option, shared by every arm
     train_data = "mlqa-r"
@@ -27,6 +28,11 @@ how its tables are sliced::
     name = "hybrid"
     sampler = "hybrid"
     alpha = [0.0, 0.25, 0.5, 0.75, 1.0]   # a list is a grid axis: arms hybrid-a0, hybrid-a0.25, ...
+
+    [[arm]]
+    name = "x-y"
+    sampler = "x-y"                   # alpha 0 in curves; `series` puts it on the hybrid arms' curve
+    series = "hybrid"
 
     [[arm]]
     name = "soup"
@@ -68,10 +74,11 @@ TOP_KEYS = {
     "arm",
     "sizes",
     "reported",
+    "share_runs",
 }
 EVAL_KEYS = {"data", "max_questions", "sample_seed"}
 SLICE_KEYS = {"low_resource", "low_resource_count", "per_language"}
-ARM_KEYS = {"name", "merge"}
+ARM_KEYS = {"name", "merge", "series"}
 SIZE_EXTRA_KEYS = {"seeds", "max_questions", "sample_seed", "data", "description"}
 #: Options whose value is itself a list: a grid over them is a list of lists.
 LIST_OPTIONS = {"train_languages", "exclude_languages"}
@@ -94,11 +101,12 @@ class Arm:
     """One expanded training condition (or a merge of two), before seeds."""
 
     label: str  # run-name part, e.g. "hybrid-a0.25"
-    series: str  # the arm table's name: arms of one series share a curve
+    series: str  # curve name (the arm table's `series`, else its name): arms of one series share a curve
     options: dict[str, Any] = field(default_factory=dict)  # TrainConfig options of this arm
     merge: tuple[str, str, float] | None = None  # (arm a, arm b, lambda): (1 - lambda) a + lambda b
     axis: float | None = None  # the arm's x position in curves: effective alpha or lambda
     axis_name: str | None = None  # "alpha" or "lambda"
+    name: str = ""  # the [[arm]] table's name (error messages name it)
 
     @property
     def is_merge(self) -> bool:
@@ -126,6 +134,7 @@ class StudySpec:
     low_resource_count: int
     per_language: bool
     reported: bool  # show the paper's published numbers beside the measured table
+    share_runs: bool  # reuse a finished run of any study trained with identical options (trainer.trained_alike)
     sizes: tuple[str, ...]  # sizes the file defines
 
     def train_config(self, arm: Arm, seed: int):
@@ -281,6 +290,9 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
     reported = raw.get("reported", False)
     if not isinstance(reported, bool):
         fail("reported", "must be true or false")
+    share_runs = raw.get("share_runs", True)
+    if not isinstance(share_runs, bool):
+        fail("share_runs", "must be true or false")
 
     arms_raw = raw.get("arm")
     if not isinstance(arms_raw, list) or not arms_raw:
@@ -293,13 +305,16 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
             fail(f"{where}.name", "every arm needs a name (a string)")
         where = f"arm[{i}] ({arm_name})"
         check_keys(a, ARM_KEYS | train_keys, where)
+        series = a.get("series", arm_name)
+        if not isinstance(series, str) or not series:
+            fail(f"{where}.series", f"must be a non-empty string (arms with one series share a curve), got {series!r}")
         if "merge" in a:
-            extra = sorted(set(a) - {"name", "merge"})
+            extra = sorted(set(a) - {"name", "merge", "series"})
             if extra:
-                fail(f"{where}.{extra[0]}", "a merge arm takes only name and merge = [arm_a, arm_b, lambda]")
-            arms.extend(_merge_arms(a["merge"], arm_name, where, fail))
+                fail(f"{where}.{extra[0]}", "a merge arm takes only name, series and merge = [arm_a, arm_b, lambda]")
+            arms.extend(_merge_arms(a["merge"], arm_name, where, fail, series))
         else:
-            arms.extend(_grid_arms(a, arm_name, where, fail))
+            arms.extend(_grid_arms({k: v for k, v in a.items() if k != "series"}, arm_name, where, fail, series))
     labels = [x.label for x in arms]
     dup = sorted({x for x in labels if labels.count(x) > 1})
     if dup:
@@ -310,7 +325,7 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
             for ref in x.merge[:2]:
                 if ref not in trained:
                     fail(
-                        f"arm ({x.series}).merge",
+                        f"arm ({x.name}).merge",
                         f"{ref!r} is not a trained arm of this study (trained arms: {', '.join(sorted(trained))})",
                     )
     baseline = raw.get("baseline", labels[0])
@@ -335,6 +350,7 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
         low_resource_count=low_count,
         per_language=per_language,
         reported=reported,
+        share_runs=share_runs,
         sizes=tuple(sizes_raw),
     )
     # every trained cell must be a valid TrainConfig; the first invalid option names its key
@@ -351,7 +367,7 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
 
             found = {k: re.search(rf"\b{re.escape(k)}\b", str(exc)) for k in {**train, **x.options}}
             keys = sorted((k for k, m in found.items() if m), key=lambda k: found[k].start())
-            key = f"arm ({x.series})"
+            key = f"arm ({x.name})"
             if keys:
                 key = f"{key}.{keys[0]}" if keys[0] in x.options else train_where[keys[0]]
             fail(key, f"arm {x.label!r}: {exc}")
@@ -389,7 +405,7 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _grid_arms(a: dict, arm_name: str, where: str, fail) -> list[Arm]:
+def _grid_arms(a: dict, arm_name: str, where: str, fail, series: str) -> list[Arm]:
     """Expand list-valued options (a list of lists for list options) into one arm per combination."""
     from hybrid_core.training.samplers import EFFECTIVE_ALPHA
 
@@ -413,11 +429,11 @@ def _grid_arms(a: dict, arm_name: str, where: str, fail) -> list[Arm]:
         eff = alpha if sampler == "hybrid" else EFFECTIVE_ALPHA.get(sampler)
         if isinstance(eff, bool) or (eff is not None and (not isinstance(eff, int | float) or not 0 <= eff <= 1)):
             fail(f"{where}.alpha", f"must be a probability in [0, 1], got {eff!r}")
-        out.append(Arm(label, arm_name, o, None, None if eff is None else float(eff), "alpha"))
+        out.append(Arm(label, series, o, None, None if eff is None else float(eff), "alpha", arm_name))
     return out
 
 
-def _merge_arms(value: Any, arm_name: str, where: str, fail) -> list[Arm]:
+def _merge_arms(value: Any, arm_name: str, where: str, fail, series: str) -> list[Arm]:
     if not isinstance(value, list) or len(value) != 3 or not all(isinstance(x, str) for x in value[:2]):
         fail(f"{where}.merge", f"must be [arm_a, arm_b, lambda or [lambdas]], got {value!r}")
     lams = value[2] if isinstance(value[2], list) else [value[2]]
@@ -426,7 +442,7 @@ def _merge_arms(value: Any, arm_name: str, where: str, fail) -> list[Arm]:
         if isinstance(lam, bool) or not isinstance(lam, int | float) or not 0 <= lam <= 1:
             fail(f"{where}.merge", f"lambda must be a number in [0, 1], got {lam!r}")
         label = f"{arm_name}-l{_fmt(float(lam))}"
-        out.append(Arm(label, arm_name, {}, (value[0], value[1], float(lam)), float(lam), "lambda"))
+        out.append(Arm(label, series, {}, (value[0], value[1], float(lam)), float(lam), "lambda", arm_name))
     if value[0] == value[1]:
         fail(f"{where}.merge", f"merging {value[0]!r} with itself changes nothing")
     return out

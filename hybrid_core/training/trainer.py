@@ -206,6 +206,25 @@ def finished_run(store: RunStore, name: str, cfg: TrainConfig, hint: str) -> Run
     return run
 
 
+def trained_alike(store: RunStore, cfg: TrainConfig) -> Run | None:
+    """A finished run (any name) trained with exactly ``cfg``, the first by name; None when there is none.
+
+    Studies share such runs instead of training an identical arm twice (``paper-table``'s arms are
+    cells of ``alpha-sweep``). Options that only change logging or checkpointing do not count.
+    """
+    want = cfg.to_dict()
+    for run in store.list():
+        try:
+            info = run.info
+        except Exception:  # an unreadable run is nobody's twin
+            continue
+        if info.get("status") == "done" and (run.path / "model").is_dir() and not config_diff(
+            info.get("config", {}), want
+        ):
+            return run
+    return None
+
+
 def train(
     config: TrainConfig,
     run_name: str,
