@@ -218,8 +218,10 @@ def trained_alike(store: RunStore, cfg: TrainConfig) -> Run | None:
             info = run.info
         except Exception:  # an unreadable run is nobody's twin
             continue
-        if info.get("status") == "done" and (run.path / "model").is_dir() and not config_diff(
-            info.get("config", {}), want
+        if (
+            info.get("status") == "done"
+            and (run.path / "model").is_dir()
+            and not config_diff(info.get("config", {}), want)
         ):
             return run
     return None

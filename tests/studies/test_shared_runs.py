@@ -48,7 +48,7 @@ def test_identical_arms_of_another_study_are_reused_not_retrained(tmp_path, tiny
     assert "shared: identical options" in plan.describe()
 
     logs: list[str] = []
-    plan2, folder = run_study(second, **{**quiet, "log": logs.append})
+    _, folder = run_study(second, **{**quiet, "log": logs.append})
     new = {r.name for r in store.list()} - before
     assert new == {"twin-quick-base", "twin-quick-hybrid-s0", "twin-quick-soup-l0.5-s0"}
     assert (store.path("tiny-quick-x-y-s0") / "train_log.jsonl").read_text() == x_y_log  # not trained again
