@@ -96,9 +96,15 @@ def test_evaluate_run_keeps_precisions_apart(tiny):
     assert s32["toy"]["precision"] == "fp32"
     _, s8 = evaluate_model_as_run(str(tiny), [ds], log=logs.append, precision="int8")
     assert s8["toy"]["precision"] == "int8"  # not the fp32 result read back from disk
-    assert run.summary("toy")["data_fingerprint"].endswith("+int8")
+    # stored side by side: the int8 result does not replace the fp32 one
+    assert sorted(run.datasets()) == ["toy", "toy-int8"]
+    assert run.summary("toy-int8")["data_fingerprint"].endswith("+int8")
+    assert run.summary("toy")["precision"] == "fp32" and run.summary("toy") == s32["toy"]
+    n_logs = len(logs)
     _, again = evaluate_model_as_run(str(tiny), [ds], log=logs.append, precision="int8")
-    assert any("on disk" in line for line in logs) and again["toy"]["precision"] == "int8"
+    _, again32 = evaluate_model_as_run(str(tiny), [ds], log=logs.append)
+    assert sum("on disk" in line for line in logs[n_logs:]) == 2  # neither is recomputed
+    assert again["toy"]["precision"] == "int8" and again32["toy"] == s32["toy"]
 
 
 def test_two_processes_equal_one(tiny):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from hybrid_core.cli.common import add_runs_dir, positive_int
+from hybrid_core.models.precision import PRECISIONS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--dry-run", action="store_true", help="print the plan and the estimated wall time, do nothing")
     sp.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/ (default: $HYBRID_IR_DATA or ./data)")
     sp.add_argument("--out", help="studies folder (default: $HYBRID_IR_STUDIES or cache/studies)")
+    sp.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        help="encode every evaluation in this precision (overrides the file's eval.precision; int8 results and "
+        "tables are kept apart from fp32 ones: <size>-int8/)",
+    )
     sp.add_argument("--n-boot", type=positive_int, default=None, help="bootstrap resamples (default 1000)")
     sp.add_argument("--progress", action="store_true", help="show progress bars")
     add_runs_dir(sp)
@@ -35,6 +42,10 @@ def _study(args) -> None:
     from hybrid_core.studies.spec import load_study
 
     spec = load_study(args.file, args.size)
+    if args.precision:
+        import dataclasses
+
+        spec = dataclasses.replace(spec, precision=args.precision)
     run_study(
         spec,
         runs_dir=args.runs_dir,

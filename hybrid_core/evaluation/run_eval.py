@@ -48,8 +48,9 @@ def evaluate_run(
     interrupted); afterwards the previous status is back. Each data set logs a whole-job progress
     line ``[k/n]``; ``stages=(first, total)`` places them in a longer job (training: steps + sets).
     ``precision="int8"`` encodes with the int8 export (:mod:`hybrid_core.models.precision`, made once); the
-    precision is in the summary and in the stored data key, so fp32 and int8 results never stand for each other.
-    Returns ``{dataset name: summary}``.
+    precision is in the summary and in the stored data key, and non-fp32 results are stored under their own name
+    (:func:`result_name`: ``xquad-r-int8``), so fp32 and int8 results sit side by side and never stand for each
+    other. Returns ``{dataset name: summary}``.
     """
     from hybrid_core.models.loading import model_fingerprint, resolve_model
     from hybrid_core.models.precision import as_precision, model_precision
@@ -57,8 +58,9 @@ def evaluate_run(
     info = run.info
     fingerprint = info.get("model_fingerprint") or model_fingerprint(resolve_model(info["model"]))
     first, total = stages or (0, len(datasets))
-    keys = [_data_key(ds, precision) for ds in datasets]
-    todo = [force or not run.has_result(ds.name, key, kinds) for ds, key in zip(datasets, keys, strict=True)]
+    keys = [data_key(ds, precision) for ds in datasets]
+    names = [result_name(ds.name, precision) for ds in datasets]
+    todo = [force or not run.has_result(n, key, kinds) for n, key in zip(names, keys, strict=True)]
     previous = info.get("status")
     if any(todo):
         run.update_info(status="evaluating")
@@ -68,10 +70,10 @@ def evaluate_run(
             if not todo[i]:
                 log(
                     progress_line(
-                        first + i + 1, total, f"{run.name}: results for {ds.name} are on disk, not recomputed"
+                        first + i + 1, total, f"{run.name}: results for {names[i]} are on disk, not recomputed"
                     )
                 )
-                out[ds.name] = run.summary(ds.name)
+                out[ds.name] = run.summary(names[i])
                 continue
             if model is None:
                 log(f"{run.name}: loading model {info['model']}")
@@ -104,7 +106,12 @@ def evaluate_runs(
     }
 
 
-def _data_key(ds: RetrievalDataset, precision: str) -> str:
+def result_name(dataset: str, precision: str = "fp32") -> str:
+    """Where a run's results on ``dataset`` at ``precision`` are stored: ``xquad-r`` (fp32), ``xquad-r-int8``."""
+    return dataset if precision == "fp32" else f"{dataset}-{precision}"
+
+
+def data_key(ds: RetrievalDataset, precision: str = "fp32") -> str:
     """The stored data key: the data's fingerprint, plus the precision when it is not fp32."""
     return ds.fingerprint() + ("" if precision == "fp32" else f"+{precision}")
 
@@ -115,9 +122,10 @@ def _evaluate_one(
     ev: Evaluation = evaluate_model(
         model, ds, fingerprint=fingerprint, kinds=kinds, progress=progress, precision=precision
     )
+    name = result_name(ds.name, precision)
     summary = {
-        "dataset": ds.name,
-        "data_fingerprint": _data_key(ds, precision),
+        "dataset": name,
+        "data_fingerprint": data_key(ds, precision),
         "data": ds.summary(),
         "model": run.info["model"],
         "model_fingerprint": fingerprint,
@@ -127,7 +135,7 @@ def _evaluate_one(
         "kinds": list(kinds),
         **ev.summary,
     }
-    run.save_result(ds.name, ev.per_query, summary)
+    run.save_result(name, ev.per_query, summary)
     return summary
 
 

@@ -102,6 +102,7 @@ class Plan:
         lines.append("evaluation sets:")
         for d in self.datasets:
             how = f"seeded sample of {d['questions']} questions" if d["sampled"] else "whole set"
+            how += f", encoded in {d['precision']}" if d.get("precision", "fp32") != "fp32" else ""
             lines.append(
                 f"  {d['name']} ({d['spec']}): {how}, {d['queries']} queries, {d['candidates']} candidates, "
                 f"languages {', '.join(d['languages'])}"
@@ -265,9 +266,11 @@ def _share_identical_runs(spec: StudySpec, store: RunStore, cells: list[Cell]) -
 
 def build_plan(spec: StudySpec, *, runs_dir=None, data_dir=None, datasets=None, out_root=None) -> Plan:
     """The plan of ``spec`` against the run store (loads the evaluation sets: bad specs fail here)."""
+    from hybrid_core.evaluation.run_eval import data_key, result_name
+
     store = RunStore(runs_dir)
     datasets = datasets if datasets is not None else eval_datasets(spec, data_dir)
-    fps = {ds.name: ds.fingerprint() for ds in datasets}
+    fps = {result_name(ds.name, spec.precision): data_key(ds, spec.precision) for ds in datasets}
     cells = [Cell(spec.base_run, "base", "base", "base", None)]
     for seed in spec.seeds:
         for arm in spec.arms:
@@ -278,8 +281,9 @@ def build_plan(spec: StudySpec, *, runs_dir=None, data_dir=None, datasets=None, 
         _cell_state(store, c, fps)
     ds_info = [
         {
-            "name": ds.name,
+            "name": result_name(ds.name, spec.precision),
             "spec": spec_text,
+            "precision": spec.precision,
             "queries": len(ds.queries),
             "questions": int(ds.queries["question_id"].nunique()),
             "candidates": len(ds.corpus),

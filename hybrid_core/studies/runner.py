@@ -30,7 +30,8 @@ from hybrid_core.studies.spec import StudyError, StudySpec
 
 
 def study_folder(spec: StudySpec, out_root=None) -> Path:
-    return studies_dir(out_root) / spec.name / spec.size
+    """``<studies>/<name>/<size>/``; ``<size>-int8`` when the study encodes in int8 (the fp32 tables stay)."""
+    return studies_dir(out_root) / spec.name / (spec.size if spec.precision == "fp32" else f"{spec.size}-{spec.precision}")
 
 
 def _write_status(folder: Path, **fields) -> None:
@@ -82,6 +83,7 @@ def run_study(
                     datasets,
                     run_name=cell.run,
                     store=store,
+                    precision=spec.precision,
                     progress=progress,
                     log=log,
                 )
@@ -106,10 +108,10 @@ def run_study(
                         progress=progress,
                         log=log,
                     )
-                evaluate_run(run, datasets, progress=progress, log=log)
+                evaluate_run(run, datasets, progress=progress, log=log, precision=spec.precision)
             else:
                 run = _merge(spec, cell, store, log)
-                evaluate_run(run, datasets, progress=progress, log=log)
+                evaluate_run(run, datasets, progress=progress, log=log, precision=spec.precision)
             timings[cell.run] = round(time.perf_counter() - t0, 1)
             _write_runs(folder, spec, plan, store, timings)
         _write_status(folder, state="analysing", done=len(plan.cells), current=None)

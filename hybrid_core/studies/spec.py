@@ -20,6 +20,7 @@ how its tables are sliced::
     [eval]
     data = ["xquad-r", "mlqa-r:test"] # data specs (hybrid_core.data.specs)
     # max_questions = 200             # a seeded question sample; absent = the whole sets (the default)
+    # precision = "int8"              # encode with the int8 export (faster; README: precision); default fp32
 
     [slices]
     low_resource = ["hi", "tr"]       # absent = the 3 eval languages with the least CC-100 data
@@ -76,10 +77,10 @@ TOP_KEYS = {
     "reported",
     "share_runs",
 }
-EVAL_KEYS = {"data", "max_questions", "sample_seed"}
+EVAL_KEYS = {"data", "max_questions", "sample_seed", "precision"}
 SLICE_KEYS = {"low_resource", "low_resource_count", "per_language"}
 ARM_KEYS = {"name", "merge", "series"}
-SIZE_EXTRA_KEYS = {"seeds", "max_questions", "sample_seed", "data", "description"}
+SIZE_EXTRA_KEYS = {"seeds", "max_questions", "sample_seed", "data", "description", "precision"}
 #: Options whose value is itself a list: a grid over them is a list of lists.
 LIST_OPTIONS = {"train_languages", "exclude_languages"}
 #: Keys set by the study itself, not by the file's [train] / arm tables.
@@ -128,6 +129,7 @@ class StudySpec:
     train: dict[str, Any]  # shared TrainConfig options (size overrides applied)
     eval_data: tuple[str, ...]
     max_questions: int | None
+    precision: str  # encoding precision of every evaluation ("fp32" or "int8": hybrid_core.models.precision)
     sample_seed: int
     arms: tuple[Arm, ...]
     low_resource: tuple[str, ...] | None
@@ -264,6 +266,11 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
     sample_seed = ev.get("sample_seed", 0)
     if not isinstance(sample_seed, int) or sample_seed < 0:
         fail(eval_where["sample_seed"], f"must be an integer >= 0, got {sample_seed!r}")
+    from hybrid_core.models.precision import PRECISIONS
+
+    precision = ev.get("precision", "fp32")
+    if precision not in PRECISIONS:
+        fail(eval_where["precision"], f"must be one of {', '.join(PRECISIONS)}, got {precision!r}")
 
     train = dict(check_keys(raw.get("train", {}), train_keys, "train"))
     train_where = {k: "train." + k for k in train}
@@ -344,6 +351,7 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
         train=train,
         eval_data=tuple(data),
         max_questions=max_q,
+        precision=precision,
         sample_seed=sample_seed,
         arms=tuple(arms),
         low_resource=tuple(low) if low is not None else None,

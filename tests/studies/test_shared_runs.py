@@ -98,3 +98,37 @@ def test_series_puts_arms_of_several_tables_on_one_curve(tmp_path, tiny_model_di
     bad = bad.replace('baseline = "x-y"', 'baseline = "x-y"\nshare_runs = "yes"')
     with pytest.raises(StudyError, match=r"share_runs: must be true or false"):
         load_study(_write(tmp_path, "s", bad), "quick")
+
+
+def test_int8_study_reuses_the_runs_and_keeps_fp32_results_apart(tmp_path, tiny_model_dir, synthetic_dir) -> None:
+    import dataclasses
+
+    runs, out = tmp_path / "runs", tmp_path / "studies"
+    quiet = {"runs_dir": runs, "out_root": out, "n_boot": 50, "n_perm": 50, "log": lambda *a: None}
+    path = _write(tmp_path, "tiny", tiny_study_text(tiny_model_dir, synthetic_dir))
+    fp32 = load_study(path, "quick")
+    assert fp32.precision == "fp32"
+    _, folder32 = run_study(fp32, **quiet)
+    tidy32 = read_results(folder32)
+
+    int8 = dataclasses.replace(fp32, precision="int8")  # what `study --precision int8` does
+    plan = build_plan(int8, runs_dir=runs)
+    ds = plan.datasets[0]["name"]
+    assert ds.endswith("-int8") and plan.datasets[0]["precision"] == "int8"
+    assert all(c.state == "done" and c.evals_done == [] for c in plan.cells if c.kind == "train")
+    assert "encoded in int8" in plan.describe()
+    _, folder8 = run_study(int8, **quiet)
+    assert folder8.name == "quick-int8" and folder32.name == "quick"
+    store = RunStore(runs)
+    run = store.get("tiny-quick-x-y-s0")
+    assert sorted(run.datasets()) == sorted([ds.removesuffix("-int8"), ds])
+    assert run.summary(ds)["precision"] == "int8"
+    tidy8 = read_results(folder8)
+    rows = tidy8[(tidy8["arm"] == "x-y") & (tidy8["slice"] == "all") & (tidy8["metric"] == "map")]
+    for kind, value in zip(rows["kind"], rows["value"], strict=True):
+        assert value == pytest.approx(run.summary(ds)["macro"][kind]["map"], abs=1e-12)
+    pd.testing.assert_frame_equal(read_results(folder32), tidy32)  # the fp32 tables are untouched
+
+    bad = path.read_text().replace('data = ["', 'precision = "int4"\ndata = ["')
+    with pytest.raises(StudyError, match=r"eval\.precision: must be one of fp32, int8, got 'int4'"):
+        load_study(_write(tmp_path, "bad", bad), "quick")
