@@ -138,6 +138,11 @@ def judgements(split_path: Path, query_ids: set[str], doc_ids: set[str]) -> dict
     return qrels
 
 
+def judged_doc_ids(split_path: Path) -> set[str]:
+    """Every corpus id a qrels file names (a corpus streamed past keeps only these rows' positions)."""
+    return {did for _, did, _, _ in _qrels(split_path)}
+
+
 def beir_files(folder: str | Path, split: str = "test", language: str | None = None) -> tuple[Path, Path, Path]:
     """``corpus.jsonl``, ``queries.jsonl``, ``qrels/<split>.tsv`` of a BEIR folder; an error names what is missing."""
     folder = Path(folder)
