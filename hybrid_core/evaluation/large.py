@@ -300,14 +300,26 @@ def pool_ranks(
             qi, ri = np.nonzero(inside)
             exact[qi, ri] = s[qi, rel[qi, ri] - offset]
         redo = np.flatnonzero((exact != est).any(axis=1))
-        if len(redo):
-            c[redo] = 0
-            for _, shard in store.blocks():
-                c[redo] += count_at_least(score_matrix(q[redo], shard).numpy(), exact[redo])
+        if len(redo):  # thresholds and counts from products of one shape: a GEMM's last bit depends on its rows
+            c[redo] = _consistent_counts(q[redo], store, rel[redo], m[redo])
         counts[rows] = c
     ranks = np.where(mask, counts.astype(np.float64), np.inf)
     g = np.where(mask, 1.0 if gains is None else gains, 0.0).astype(np.float64)
     return RelevantRanks(ranks, g)
+
+
+def _consistent_counts(q: np.ndarray, store: ShardStore, rel: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Counts for a few queries in two passes over the store, both with the same (``q`` x shard) products: the
+    relevant passages' own scores first, then the counts; each passage therefore counts itself."""
+    thr = np.full(rel.shape, np.inf, dtype=np.float32)
+    for offset, shard in store.blocks():
+        s = score_matrix(q, shard).numpy()
+        qi, ri = np.nonzero(m & (rel >= offset) & (rel < offset + len(shard)))
+        thr[qi, ri] = s[qi, rel[qi, ri] - offset]
+    c = np.zeros(rel.shape, dtype=np.int64)
+    for _, shard in store.blocks():
+        c += count_at_least(score_matrix(q, shard).numpy(), thr)
+    return c
 
 
 def ranks_from_topk(top: np.ndarray, relevant: np.ndarray, gains: np.ndarray | None = None) -> RelevantRanks:

@@ -166,9 +166,7 @@ def encode_store(model, store: ShardStore, data: LargeData, precision: str, log=
     if done >= total:
         return 0
     prompt = passage_prompt(model)
-    log(
-        f"encoding {data.n_corpus} passages into {total} shards of {store.shard_rows} ({done} on disk) -> {store.folder}"
-    )
+    log(f"encoding {data.n_corpus} passages into {total} shards of {store.shard_rows} ({done} on disk): {store.folder}")
 
     def encode_texts(texts: list[str]) -> np.ndarray:
         return encode(model, texts, prompt, use_cache=False, precision=precision)
