@@ -31,7 +31,8 @@ from hybrid_core.studies.spec import StudyError, StudySpec
 
 def study_folder(spec: StudySpec, out_root=None) -> Path:
     """``<studies>/<name>/<size>/``; ``<size>-int8`` when the study encodes in int8 (the fp32 tables stay)."""
-    return studies_dir(out_root) / spec.name / (spec.size if spec.precision == "fp32" else f"{spec.size}-{spec.precision}")
+    size = spec.size if spec.precision == "fp32" else f"{spec.size}-{spec.precision}"
+    return studies_dir(out_root) / spec.name / size
 
 
 def _write_status(folder: Path, **fields) -> None:
