@@ -67,6 +67,12 @@ class Plan:
     seen_languages: list[str]
     rates: dict
     mde: list[str] = field(default_factory=list)  # projected MDE lines (from a finished size of the study)
+    noisy: list[dict] = field(default_factory=list)  # name, base, noise, family, level, seed, queries
+
+    @property
+    def eval_names(self) -> list[str]:
+        """Every evaluated set: the clean ones, then their noisy versions."""
+        return [d["name"] for d in self.datasets] + [d["name"] for d in self.noisy]
 
     def to_dict(self) -> dict:
         return json.loads(json.dumps(asdict(self)))
@@ -74,7 +80,7 @@ class Plan:
     @property
     def evaluations(self) -> list[tuple[str, str, bool]]:
         """(run, data set, on disk) for every evaluation of the study."""
-        return [(c.run, d["name"], d["name"] in c.evals_done) for c in self.cells for d in self.datasets]
+        return [(c.run, name, name in c.evals_done) for c in self.cells for name in self.eval_names]
 
     def estimate_seconds(self) -> dict[str, float]:
         """Remaining seconds by activity (training, merging, encoding) from the plan's rates."""
@@ -84,11 +90,14 @@ class Plan:
             if c.kind == "train" and c.state != "done"
         )
         merge = sum(MERGE_SECONDS for c in self.cells if c.kind == "merge" and c.state != "done")
+        clean = {d["name"] for d in self.datasets}
         texts = {d["name"]: d["queries"] + d["candidates"] for d in self.datasets}
+        # a noisy evaluation encodes its perturbed queries; the candidates come from the embedding cache
+        texts.update({d["name"]: d["queries"] for d in self.noisy})
         # a merge at lambda 0 or 1 is a copy of a trained model: its embeddings are in the cache already
         encode = sum(
             (0.0 if c.kind == "merge" and c.lam in (0.0, 1.0) else texts[d] / self.rates["texts_per_second"])
-            + LOAD_SECONDS
+            + (LOAD_SECONDS if d in clean else 0.0)  # the model loads once per run for all its sets
             for c in self.cells
             for d in texts
             if d not in c.evals_done
@@ -105,6 +114,11 @@ class Plan:
                 f"  {d['name']} ({d['spec']}): {how}, {d['queries']} queries, {d['candidates']} candidates, "
                 f"languages {', '.join(d['languages'])}"
             )
+        for d in self.noisy:
+            lines.append(
+                f"  {d['name']}: {d['base']} with queries perturbed by {d['noise']} (seed {d['seed']}; "
+                f"{d['changed']} of {d['queries']} queries changed; candidates clean)"
+            )
         lines.append(f"languages seen in training: {', '.join(self.seen_languages)}")
         lines.append(f"runs ({len(self.cells)}):")
         for c in self.cells:
@@ -120,6 +134,13 @@ class Plan:
             lines.append(f"  {c.run}: {what} [{state}; {evals}]")
         todo = [e for e in self.evaluations if not e[2]]
         lines.append(f"evaluations: {len(self.evaluations)} ({len(self.evaluations) - len(todo)} on disk)")
+        if self.noisy:
+            noisy = {d["name"] for d in self.noisy}
+            n_noisy = [e for e in self.evaluations if e[1] in noisy]
+            lines.append(
+                f"  of which noisy: {len(n_noisy)} ({sum(e[2] for e in n_noisy)} on disk; each encodes its "
+                "perturbed queries only, the candidates come from the embedding cache of the clean evaluation)"
+            )
         est = self.estimate_seconds()
         lines.append(
             "estimated wall time: "
@@ -192,6 +213,35 @@ def eval_datasets(spec: StudySpec, data_dir=None) -> list:
     ]
 
 
+def noisy_datasets(spec: StudySpec, datasets: list) -> list[tuple]:
+    """``(clean, noisy)`` pairs: each evaluation set with its queries perturbed by each ``[eval] noise`` spec."""
+    from hybrid_core.augment.perturb import perturb_queries
+
+    return [(ds, perturb_queries(ds, noise, spec.noise_seed)) for noise in spec.noise for ds in datasets]
+
+
+def noisy_info(pairs: list[tuple]) -> list[dict]:
+    """Plan entries of the noisy sets (what the analysis and the dry run need to know about them)."""
+    from hybrid_core.analysis.robustness import parse_noisy_name
+
+    out = []
+    for clean, noisy in pairs:
+        _, items, seed = parse_noisy_name(noisy.name)
+        out.append(
+            {
+                "name": noisy.name,
+                "base": clean.name,
+                "noise": ",".join(f"{k}:{r:g}" for k, r in items),
+                "family": "+".join(k for k, _ in items),
+                "level": float(sum(r for _, r in items)),
+                "seed": seed,
+                "queries": len(noisy.queries),
+                "changed": int((noisy.queries["text"].to_numpy() != clean.queries["text"].to_numpy()).sum()),
+            }
+        )
+    return out
+
+
 def seen_languages(spec: StudySpec, data_dir=None) -> list[str]:
     """Languages in the training pairs of every trained arm (train data, minus held-out languages)."""
     from hybrid_core.data.specs import load_data_spec
@@ -244,11 +294,14 @@ def _cell_state(store: RunStore, cell: Cell, dataset_fps: dict[str, str]) -> Non
         cell.evals_done = []  # results of an unfinished model are not the study's
 
 
-def build_plan(spec: StudySpec, *, runs_dir=None, data_dir=None, datasets=None, out_root=None) -> Plan:
-    """The plan of ``spec`` against the run store (loads the evaluation sets: bad specs fail here)."""
+def build_plan(spec: StudySpec, *, runs_dir=None, data_dir=None, datasets=None, noisy=None, out_root=None) -> Plan:
+    """The plan of ``spec`` against the run store (loads the evaluation sets: bad specs fail here).
+
+    ``noisy``: the ``(clean, noisy)`` pairs of :func:`noisy_datasets` when the caller has them already."""
     store = RunStore(runs_dir)
     datasets = datasets if datasets is not None else eval_datasets(spec, data_dir)
-    fps = {ds.name: ds.fingerprint() for ds in datasets}
+    noisy = noisy if noisy is not None else noisy_datasets(spec, datasets)
+    fps = {ds.name: ds.fingerprint() for ds in [*datasets, *(n for _, n in noisy)]}
     cells = [Cell(spec.base_run, "base", "base", "base", None)]
     for seed in spec.seeds:
         for arm in spec.arms:
@@ -268,7 +321,16 @@ def build_plan(spec: StudySpec, *, runs_dir=None, data_dir=None, datasets=None, 
         }
         for ds, spec_text in zip(datasets, spec.eval_data, strict=True)
     ]
-    plan = Plan(spec.name, spec.size, spec.path, cells, ds_info, seen_languages(spec, data_dir), measured_rates(store))
+    plan = Plan(
+        spec.name,
+        spec.size,
+        spec.path,
+        cells,
+        ds_info,
+        seen_languages(spec, data_dir),
+        measured_rates(store),
+        noisy=noisy_info(noisy),
+    )
     plan.mde = projected_mde(spec, plan, out_root)
     return plan
 

@@ -69,10 +69,10 @@ TOP_KEYS = {
     "sizes",
     "reported",
 }
-EVAL_KEYS = {"data", "max_questions", "sample_seed"}
+EVAL_KEYS = {"data", "max_questions", "sample_seed", "noise", "noise_seed"}
 SLICE_KEYS = {"low_resource", "low_resource_count", "per_language"}
 ARM_KEYS = {"name", "merge"}
-SIZE_EXTRA_KEYS = {"seeds", "max_questions", "sample_seed", "data", "description"}
+SIZE_EXTRA_KEYS = {"seeds", "max_questions", "sample_seed", "data", "noise", "noise_seed", "description"}
 #: Options whose value is itself a list: a grid over them is a list of lists.
 LIST_OPTIONS = {"train_languages", "exclude_languages"}
 #: Keys set by the study itself, not by the file's [train] / arm tables.
@@ -127,6 +127,8 @@ class StudySpec:
     per_language: bool
     reported: bool  # show the paper's published numbers beside the measured table
     sizes: tuple[str, ...]  # sizes the file defines
+    noise: tuple[str, ...] = ()  # noise specs: every cell is also evaluated on queries perturbed so
+    noise_seed: int = 0  # seed of the query noise
 
     def train_config(self, arm: Arm, seed: int):
         """The TrainConfig of ``arm`` at ``seed`` (not for merge arms)."""
@@ -255,6 +257,10 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
     sample_seed = ev.get("sample_seed", 0)
     if not isinstance(sample_seed, int) or sample_seed < 0:
         fail(eval_where["sample_seed"], f"must be an integer >= 0, got {sample_seed!r}")
+    noise = _noise_specs(ev.get("noise", []), eval_where["noise"], fail)
+    noise_seed = ev.get("noise_seed", 0)
+    if not isinstance(noise_seed, int) or isinstance(noise_seed, bool) or noise_seed < 0:
+        fail(eval_where["noise_seed"], f"must be an integer >= 0, got {noise_seed!r}")
 
     train = dict(check_keys(raw.get("train", {}), train_keys, "train"))
     train_where = {k: "train." + k for k in train}
@@ -336,6 +342,8 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
         per_language=per_language,
         reported=reported,
         sizes=tuple(sizes_raw),
+        noise=noise,
+        noise_seed=noise_seed,
     )
     # every trained cell must be a valid TrainConfig; the first invalid option names its key
     from hybrid_core.training.samplers import SamplerError
@@ -358,6 +366,30 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
     for x in arms:
         validate_name(spec.run_name(x, max(seeds)))
     return spec
+
+
+def _noise_specs(value: Any, where: str, fail) -> tuple[str, ...]:
+    """``[eval] noise``: a list of noise specs (``"typos:0.1"``, ``"casing:1,diacritics:1"``), each a distinct level."""
+    from hybrid_core.augment import AugmentError
+    from hybrid_core.augment.noise import noise_label, parse_noise_spec
+
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        fail(where, f'must be a list of noise specs such as ["typos:0.05", "typos:0.1"], got {value!r}')
+    labels = []
+    for v in value:
+        try:
+            items = parse_noise_spec(v)
+        except AugmentError as exc:
+            fail(where, str(exc))
+        if not items or all(rate == 0 for _, rate in items):
+            fail(where, f"{v!r} perturbs nothing (the clean evaluation is always done)")
+        labels.append(noise_label(v))
+    dup = sorted({x for x in labels if labels.count(x) > 1})
+    if dup:
+        fail(where, f"names the same noise twice ({dup[0]})")
+    return tuple(v.strip() for v in value)
 
 
 def check_option_type(key: str, value: Any, where: str, fail) -> None:
