@@ -74,7 +74,7 @@ SLICE_KEYS = {"low_resource", "low_resource_count", "per_language"}
 ARM_KEYS = {"name", "merge"}
 SIZE_EXTRA_KEYS = {"seeds", "max_questions", "sample_seed", "data", "noise", "noise_seed", "description"}
 #: Options whose value is itself a list: a grid over them is a list of lists.
-LIST_OPTIONS = {"train_languages", "exclude_languages"}
+LIST_OPTIONS = {"train_languages", "exclude_languages", "reduce_languages"}
 #: Keys set by the study itself, not by the file's [train] / arm tables.
 RESERVED_TRAIN_KEYS = {"seed", "model", "eval_data", "eval_max_questions", "eval_every"}
 
