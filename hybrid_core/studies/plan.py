@@ -68,6 +68,8 @@ class Plan:
     rates: dict
     mde: list[str] = field(default_factory=list)  # projected MDE lines (from a finished size of the study)
     noisy: list[dict] = field(default_factory=list)  # name, base, noise, family, level, seed, queries
+    dictionaries: dict = field(default_factory=dict)  # folder, pairs to induce, texts to encode
+    dapt: list[dict] = field(default_factory=list)  # DAPT stages: folder, steps, batch size, done steps, source
 
     @property
     def eval_names(self) -> list[str]:
@@ -102,7 +104,22 @@ class Plan:
             for d in texts
             if d not in c.evals_done
         )
-        return {"train": train, "merge": merge, "evaluate": encode, "total": train + merge + encode}
+        dicts = self.dictionaries.get("texts", 0) / self.rates["texts_per_second"] + (
+            LOAD_SECONDS if self.dictionaries.get("todo") else 0.0
+        )
+        # a masked-LM step of batch b at sequence 128 costs about as much as a contrastive step of b pairs at 64
+        dapt = sum(
+            (d["steps"] - d["done_steps"]) * d["batch_size"] * self.rates["seconds_per_pair"] + LOAD_SECONDS
+            for d in self.dapt
+            if d["state"] != "done"
+        )
+        total = train + merge + encode + dicts + dapt
+        out = {"train": train, "merge": merge, "evaluate": encode}
+        if self.dictionaries:
+            out["dictionaries"] = dicts
+        if self.dapt:
+            out["dapt"] = dapt
+        return {**out, "total": total}
 
     def describe(self) -> str:
         """The dry run's text: runs, evaluations, what exists, and the estimate."""
@@ -120,6 +137,22 @@ class Plan:
                 f"{d['changed']} of {d['queries']} queries changed; candidates clean)"
             )
         lines.append(f"languages seen in training: {', '.join(self.seen_languages)}")
+        if self.dictionaries:
+            d = self.dictionaries
+            lines.append(
+                f"dictionaries (for @induced): {len(d['pairs'])} pairs in {d['folder']}, "
+                + (
+                    f"{len(d['todo'])} to induce ({', '.join(f'{a}->{b}' for a, b in d['todo'])})"
+                    if d["todo"]
+                    else "all on disk"
+                )
+            )
+        for d in self.dapt:
+            state = {"done": "on disk", "partial": f"resume at step {d['done_steps']}", "todo": "to do"}[d["state"]]
+            lines.append(
+                f"DAPT stage {d['folder']}: masked-LM {d['steps']} steps x batch {d['batch_size']} on {d['source']} "
+                f"[{state}]"
+            )
         lines.append(f"runs ({len(self.cells)}):")
         for c in self.cells:
             what = {
@@ -331,8 +364,50 @@ def build_plan(spec: StudySpec, *, runs_dir=None, data_dir=None, datasets=None, 
         measured_rates(store),
         noisy=noisy_info(noisy),
     )
+    plan.dapt = dapt_stages(spec)
+    if spec.dictionaries is not None:
+        from hybrid_core.studies import dictionaries
+
+        todo = dictionaries.missing(spec.dictionaries, spec.base_model, spec.train)
+        plan.dictionaries = {
+            "folder": str(dictionaries.folder(spec.dictionaries, spec.base_model, spec.train)),
+            "pairs": [list(p) for p in dictionaries.pairs_of(spec.dictionaries)],
+            "todo": [list(p) for p in todo],
+            "texts": 2 * spec.dictionaries["max_pairs"] * len(todo),
+        }
     plan.mde = projected_mde(spec, plan, out_root)
     return plan
+
+
+def dapt_stages(spec: StudySpec) -> list[dict]:
+    """The study's masked-LM stages (one per distinct DAPT config), their arms, source and what is on disk."""
+    from hybrid_core.io_utils import read_json
+    from hybrid_core.training.dapt import INFO_FILE
+
+    stages: dict[str, dict] = {}
+    for arm in spec.arms:
+        cfg = spec.dapt_config(arm)
+        if cfg is None:
+            continue
+        folder = spec.dapt_folder(arm)
+        if str(folder) in stages:
+            stages[str(folder)]["arms"].append(arm.label)
+            continue
+        info = read_json(folder / INFO_FILE) if (folder / INFO_FILE).is_file() else {}
+        done = info.get("status") == "done" and (folder / "model").is_dir()
+        stages[str(folder)] = {
+            "folder": str(folder),
+            "arms": [arm.label],
+            "steps": cfg.steps,
+            "batch_size": cfg.batch_size,
+            "done_steps": int(info.get("steps") or 0),
+            "state": "done" if done else ("partial" if info else "todo"),
+            # what dapt.py records as dapt_source; "target-set" text is the evaluation domain (unlabeled)
+            "source": f"file:{Path(cfg.text_file).name}"
+            if cfg.text_file
+            else f"target-set:{cfg.data}" + (f"[{','.join(cfg.languages)}]" if cfg.languages else ""),
+        }
+    return list(stages.values())
 
 
 def projected_mde(spec: StudySpec, plan: Plan, out_root=None) -> list[str]:

@@ -31,7 +31,7 @@ from hybrid_core.analysis import stats
 from hybrid_core.analysis.robustness import robustness_figure
 from hybrid_core.runs import RunStore
 from hybrid_core.studies import slices as slicing
-from hybrid_core.studies.tables import ALPHA, POWER, _aligned, _run_tensors, latex_table, markdown_table
+from hybrid_core.studies.tables import ALPHA, POWER, _aligned, _run_tensors, dapt_note, latex_table, markdown_table
 
 KINDS = ("mono", "cross", "multi")
 CLEAN = "none"
@@ -268,6 +268,8 @@ def footnote(rob: pd.DataFrame, dataset: str, slice_name: str, baseline: str, co
     else:
         parts.append(f"Whole set: {ds.get('questions', '?')} questions of {ds.get('spec', dataset)}.")
     parts.append(f"Slice {slice_name}: {slicing.describe(slice_name, langs)}.")
+    if dapt_note(plan):
+        parts.append(dapt_note(plan))
     return " ".join(parts)
 
 

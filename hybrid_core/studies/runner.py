@@ -75,6 +75,10 @@ def run_study(
     t_all = time.perf_counter()
     timings: dict[str, float] = {}
     try:
+        if spec.dictionaries is not None:  # the @induced dictionaries, once (kept files are not redone)
+            from hybrid_core.studies import dictionaries
+
+            dictionaries.induce(spec.dictionaries, spec.base_model, spec.train, data_dir=data_dir, log=log)
         for i, cell in enumerate(plan.cells):
             _write_status(folder, current=cell.run, done=i)
             log(f"[{i + 1}/{len(plan.cells)}] {cell.run}")  # a job's progress bar reads this
@@ -100,6 +104,7 @@ def run_study(
                     # a folder without run.json: killed while the folder was being created
                     if not store.exists(cell.run) and store.path(cell.run).exists():
                         shutil.rmtree(store.path(cell.run))
+                    _dapt_stage(spec, spec.arm(cell.arm), data_dir, log)
                     run = train(
                         cfg,
                         cell.run,
@@ -124,6 +129,22 @@ def run_study(
         raise
     log(f"study {spec.name} ({spec.size}) done in {(time.perf_counter() - t_all) / 60:.1f} min -> {folder}")
     return plan, folder
+
+
+def _dapt_stage(spec: StudySpec, arm, data_dir, log) -> None:
+    """Run (or resume, or reuse) the masked-LM stage ``arm`` starts from, if it has one."""
+    from hybrid_core.training.dapt import INFO_FILE, dapt_info, run_dapt
+
+    cfg = spec.dapt_config(arm)
+    if cfg is None:
+        return
+    folder = spec.dapt_folder(arm)
+    info = dapt_info(folder / "model")
+    if info and info.get("status") == "done":
+        log(f"{arm.label}: DAPT stage {folder} on disk, reusing it")
+        return
+    log(f"{arm.label}: DAPT stage into {folder}")
+    run_dapt(cfg, folder, resume=(folder / INFO_FILE).is_file(), data_dir=data_dir, log=log)
 
 
 def _spec_dict(spec: StudySpec) -> dict:

@@ -68,11 +68,34 @@ TOP_KEYS = {
     "arm",
     "sizes",
     "reported",
+    "dictionaries",
 }
 EVAL_KEYS = {"data", "max_questions", "sample_seed", "noise", "noise_seed"}
 SLICE_KEYS = {"low_resource", "low_resource_count", "per_language"}
-ARM_KEYS = {"name", "merge"}
-SIZE_EXTRA_KEYS = {"seeds", "max_questions", "sample_seed", "data", "noise", "noise_seed", "description"}
+ARM_KEYS = {"name", "merge", "dapt"}
+#: Keys of an arm's ``dapt = {...}`` table (a masked-LM stage before training; hybrid_core.training.dapt).
+DAPT_KEYS = {
+    "text",
+    "languages",
+    "steps",
+    "batch_size",
+    "lr",
+    "warmup_steps",
+    "mlm_probability",
+    "max_seq_length",
+    "seed",
+    "checkpoint_every",
+}
+SIZE_EXTRA_KEYS = {
+    "seeds",
+    "max_questions",
+    "sample_seed",
+    "data",
+    "noise",
+    "noise_seed",
+    "dapt_steps",
+    "description",
+}
 #: Options whose value is itself a list: a grid over them is a list of lists.
 LIST_OPTIONS = {"train_languages", "exclude_languages", "reduce_languages"}
 #: Keys set by the study itself, not by the file's [train] / arm tables.
@@ -99,6 +122,7 @@ class Arm:
     merge: tuple[str, str, float] | None = None  # (arm a, arm b, lambda): (1 - lambda) a + lambda b
     axis: float | None = None  # the arm's x position in curves: effective alpha or lambda
     axis_name: str | None = None  # "alpha" or "lambda"
+    dapt: tuple[tuple[str, Any], ...] | None = None  # DaptConfig options of a masked-LM stage before training
 
     @property
     def is_merge(self) -> bool:
@@ -129,16 +153,53 @@ class StudySpec:
     sizes: tuple[str, ...]  # sizes the file defines
     noise: tuple[str, ...] = ()  # noise specs: every cell is also evaluated on queries perturbed so
     noise_seed: int = 0  # seed of the query noise
+    dictionaries: dict | None = None  # [dictionaries]: how "@induced" dictionaries are made (studies.dictionaries)
 
     def train_config(self, arm: Arm, seed: int):
         """The TrainConfig of ``arm`` at ``seed`` (not for merge arms)."""
         from hybrid_core.training.trainer import TrainConfig, validate_config
 
         opts = {**self.train, **arm.options, "seed": seed, "model": self.base_model}
+        if arm.dapt is not None:
+            opts["model"] = str(self.dapt_folder(arm) / "model")  # training starts from the DAPT model
+        if self.dictionaries is not None:
+            from hybrid_core.studies import dictionaries
+
+            for k in ("augment", "translate_train"):
+                if isinstance(opts.get(k), str):
+                    opts[k] = dictionaries.resolve(opts[k], self.dictionaries, self.base_model, self.train)
         for k in LIST_OPTIONS:
             if opts.get(k) is not None:
                 opts[k] = tuple(opts[k])
         return validate_config(TrainConfig.from_dict(opts))
+
+    def dapt_config(self, arm: Arm):
+        """The :class:`~hybrid_core.training.dapt.DaptConfig` of ``arm``'s masked-LM stage (None without one)."""
+        if arm.dapt is None:
+            return None
+        from hybrid_core.training.dapt import DaptConfig, validate
+
+        o = dict(arm.dapt)
+        text = o.pop("text", "target")
+        source = {"text_file": text[5:]} if text.startswith("file:") else {"data": self.dapt_data(text)}
+        if o.get("languages") is not None:
+            o["languages"] = tuple(o["languages"])
+        return validate(DaptConfig(model=self.base_model, **source, **o))
+
+    def dapt_data(self, text: str) -> str:
+        """``"target"`` is the study's first evaluation set (its candidate passages, whole); else a data spec."""
+        return self.eval_data[0] if text == "target" else text
+
+    def dapt_folder(self, arm: Arm) -> Path:
+        """``<cache>/dapt/<hash of the DAPT config>``: one stage shared by every arm, seed and study asking for it."""
+        import hashlib
+        import json
+
+        from hybrid_core import paths
+
+        cfg = self.dapt_config(arm).to_dict()
+        key = hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:12]
+        return paths.cache_dir() / "dapt" / key
 
     def run_name(self, arm: Arm, seed: int | None) -> str:
         return f"{self.name}-{self.size}-{arm.label}" + (f"-s{seed}" if seed is not None else "")
@@ -225,6 +286,9 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
         raise StudyError(f"{path}: sizes.{size}: this study defines no size {size!r} (defined: {defined})")
     over = dict(sizes_raw.get(size, {}))
     over.pop("description", None)
+    dapt_steps = over.pop("dapt_steps", None)
+    if dapt_steps is not None and (not isinstance(dapt_steps, int) or isinstance(dapt_steps, bool) or dapt_steps < 1):
+        fail(f"sizes.{size}.dapt_steps", f"must be a positive integer, got {dapt_steps!r}")
     where_over = f"sizes.{size}"
 
     def source(key: str, default_where: str) -> str:
@@ -299,13 +363,17 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
             fail(f"{where}.name", "every arm needs a name (a string)")
         where = f"arm[{i}] ({arm_name})"
         check_keys(a, ARM_KEYS | train_keys, where)
+        dapt = _dapt_options(a.pop("dapt", None), f"{where}.dapt", dapt_steps, fail) if "dapt" in a else None
         if "merge" in a:
+            if dapt is not None:
+                fail(f"{where}.dapt", "a merge arm takes only name and merge = [arm_a, arm_b, lambda]")
             extra = sorted(set(a) - {"name", "merge"})
             if extra:
                 fail(f"{where}.{extra[0]}", "a merge arm takes only name and merge = [arm_a, arm_b, lambda]")
             arms.extend(_merge_arms(a["merge"], arm_name, where, fail))
         else:
-            arms.extend(_grid_arms(a, arm_name, where, fail))
+            grid = _grid_arms(a, arm_name, where, fail)
+            arms.extend(dataclasses.replace(x, dapt=dapt) for x in grid)
     labels = [x.label for x in arms]
     dup = sorted({x for x in labels if labels.count(x) > 1})
     if dup:
@@ -323,6 +391,15 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
     if baseline not in labels:
         fail("baseline", f"{baseline!r} is not an arm of this study (arms: {', '.join(labels)})")
 
+    from hybrid_core.studies import dictionaries
+
+    dict_settings = dictionaries.check(raw.get("dictionaries"), "dictionaries", fail)
+    for x in arms:
+        for k in ("augment", "translate_train"):
+            v = {**train, **x.options}.get(k)
+            if isinstance(v, str) and dictionaries.TOKEN in v and dict_settings is None:
+                where = f"arm ({x.series}).{k}" if k in x.options else train_where.get(k, k)
+                fail(where, f"{v!r} names {dictionaries.TOKEN} dictionaries: add a [dictionaries] table saying how")
     spec = StudySpec(
         name=name,
         path=path,
@@ -344,11 +421,22 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
         sizes=tuple(sizes_raw),
         noise=noise,
         noise_seed=noise_seed,
+        dictionaries=dict_settings,
     )
     # every trained cell must be a valid TrainConfig; the first invalid option names its key
+    from hybrid_core.training.dapt import DaptError
     from hybrid_core.training.samplers import SamplerError
     from hybrid_core.training.trainer import TrainConfigError
 
+    for x in arms:
+        try:
+            cfg = spec.dapt_config(x)
+        except DaptError as exc:
+            fail(f"arm ({x.series}).dapt", str(exc))
+        if cfg is not None and cfg.text_file is not None and not Path(cfg.text_file).is_file():
+            fail(f"arm ({x.series}).dapt.text", f"{cfg.text_file}: text file not found")
+        if cfg is not None and cfg.data is not None:
+            parse_data_spec(cfg.data)
     for x in arms:
         if x.is_merge:
             continue
@@ -363,9 +451,45 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
             if keys:
                 key = f"{key}.{keys[0]}" if keys[0] in x.options else train_where[keys[0]]
             fail(key, f"arm {x.label!r}: {exc}")
+    from hybrid_core.augment import AugmentError
+    from hybrid_core.augment.training import build_augmenter
+
     for x in arms:
         validate_name(spec.run_name(x, max(seeds)))
+        aug = {**train, **x.options}.get("augment")
+        if isinstance(aug, str) and aug and dictionaries.TOKEN not in aug:
+            try:
+                build_augmenter(aug, {**train, **x.options}.get("augment_prob", 0.5), 0)
+            except AugmentError as exc:
+                fail(f"arm ({x.series}).augment" if "augment" in x.options else train_where["augment"], str(exc))
     return spec
+
+
+def _dapt_options(value: Any, where: str, size_steps: int | None, fail) -> tuple[tuple[str, Any], ...]:
+    """An arm's ``dapt = {steps = 200, text = "target"}`` (``text``: "target", a data spec or "file:<path>")."""
+    if not isinstance(value, dict):
+        fail(where, 'must be a table such as { steps = 200, text = "target" }')
+    unknown = sorted(set(value) - DAPT_KEYS)
+    if unknown:
+        fail(f"{where}.{unknown[0]}", f"unknown key (known: {', '.join(sorted(DAPT_KEYS))})")
+    text = value.get("text", "target")
+    if not isinstance(text, str) or not text.strip() or text == "file:":
+        fail(f"{where}.text", f'must be "target", a data spec or "file:<path>", got {text!r}')
+    for k in ("steps", "batch_size", "warmup_steps", "max_seq_length", "seed", "checkpoint_every"):
+        v = value.get(k)
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
+            fail(f"{where}.{k}", f"must be an integer >= 0, got {v!r}")
+    for k in ("lr", "mlm_probability"):
+        v = value.get(k)
+        if v is not None and (not isinstance(v, int | float) or isinstance(v, bool)):
+            fail(f"{where}.{k}", f"must be a number, got {v!r}")
+    langs = value.get("languages")
+    if langs is not None and (not isinstance(langs, list) or not all(isinstance(x, str) and x for x in langs)):
+        fail(f"{where}.languages", f"must be a list of language codes, got {langs!r}")
+    out = {**value, "text": text}
+    if size_steps is not None:
+        out["steps"] = size_steps
+    return tuple(sorted(out.items(), key=lambda kv: kv[0]))
 
 
 def _noise_specs(value: Any, where: str, fail) -> tuple[str, ...]:
