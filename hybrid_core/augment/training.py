@@ -69,8 +69,11 @@ class QueryAugmenter:
         return round_trip(DictionaryTranslator(self.bt_dictionaries), [text], lang, self.pivot)[0]
 
 
-def build_augmenter(spec: str | None, prob: float = 0.5, seed: int = 0) -> QueryAugmenter | None:
-    """Parse and check a spec (reading its dictionaries); None when ``spec`` is empty."""
+def build_augmenter(
+    spec: str | None, prob: float = 0.5, seed: int = 0, read_files: bool = True
+) -> QueryAugmenter | None:
+    """Parse and check a spec (reading its dictionaries unless ``read_files`` is False: a syntax check, for
+    dictionaries that do not exist yet); None when ``spec`` is empty."""
     if not spec:
         return None
     if not isinstance(prob, int | float) or not 0.0 < prob <= 1.0:
@@ -92,7 +95,8 @@ def build_augmenter(spec: str | None, prob: float = 0.5, seed: int = 0) -> Query
                     f"augment {spec!r}: backtranslate needs a pivot and dictionaries: "
                     "backtranslate=en@de-en.txt+en-de.txt"
                 )
-            bt_dictionaries = [dictionary_file(f.strip(), f"augment {spec!r}") for f in files.split("+")]
+            if read_files:
+                bt_dictionaries = [dictionary_file(f.strip(), f"augment {spec!r}") for f in files.split("+")]
         else:
             rate_text, at, files = value.partition("@")
             try:
@@ -103,5 +107,6 @@ def build_augmenter(spec: str | None, prob: float = 0.5, seed: int = 0) -> Query
                 raise AugmentError(f"augment {spec!r}: code-switching rate {rate_text} is outside [0, 1]")
             if not at or not files.strip():
                 raise AugmentError(f"augment {spec!r}: codeswitch needs dictionaries: codeswitch=0.3@en-de.txt")
-            dictionaries = [dictionary_file(f.strip(), f"augment {spec!r}") for f in files.split("+")]
+            if read_files:
+                dictionaries = [dictionary_file(f.strip(), f"augment {spec!r}") for f in files.split("+")]
     return QueryAugmenter(spec, float(prob), int(seed), noise, rate, tuple(dictionaries), pivot, tuple(bt_dictionaries))

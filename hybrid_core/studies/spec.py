@@ -457,9 +457,9 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
     for x in arms:
         validate_name(spec.run_name(x, max(seeds)))
         aug = {**train, **x.options}.get("augment")
-        if isinstance(aug, str) and aug and dictionaries.TOKEN not in aug:
+        if isinstance(aug, str) and aug:  # @induced dictionaries are made later: check the syntax only
             try:
-                build_augmenter(aug, {**train, **x.options}.get("augment_prob", 0.5), 0)
+                build_augmenter(aug, {**train, **x.options}.get("augment_prob", 0.5), 0, dictionaries.TOKEN not in aug)
             except AugmentError as exc:
                 fail(f"arm ({x.series}).augment" if "augment" in x.options else train_where["augment"], str(exc))
     return spec
