@@ -37,6 +37,18 @@ how its tables are sliced::
     seeds = [0]
     max_questions = 40
 
+Robustness and augmentation (see the README's studies section):
+
+- ``[eval] noise = ["typos:0.1", ...]`` and ``noise_seed``: every cell is also evaluated on each set with its
+  queries perturbed (:mod:`hybrid_core.studies.robustness` analyses it); sizes may override both;
+- ``[dictionaries]`` (languages, pivot, max_pairs, min_count, method, seed): how the ``@induced`` dictionaries
+  named in an ``augment`` / ``translate_train`` option are induced (:mod:`hybrid_core.studies.dictionaries`);
+- an arm's ``dapt = {steps = 200, text = "target", ...}``: a masked-LM stage before training (cached,
+  resumable; ``text``: "target" = the first evaluation set's passages, a data spec, or "file:<path>");
+  ``sizes.<size>.dapt_steps`` overrides its steps;
+- the training options ``reduce_languages`` / ``reduce_fraction`` / ``reduce_seed`` / ``translate_train`` work
+  like any other (low-resource simulation, :func:`hybrid_core.training.pairs.reduce_pairs`).
+
 Precedence of training options: ``[train]`` < ``[sizes.<size>]`` < the arm's own keys. Every unknown
 key, wrong type or impossible value raises :class:`StudyError` naming the file and the key.
 """
