@@ -283,7 +283,25 @@ def footnote(tidy: pd.DataFrame, dataset: str, slice_name: str, baseline: str, c
     else:
         parts.append(f"Whole set: {ds.get('questions', '?')} questions of {ds.get('spec', dataset)}.")
     parts.append(f"Slice {slice_name}: {slicing.describe(slice_name, langs)}.")
+    note = dapt_note(plan)
+    if note:
+        parts.append(note)
     return " ".join(parts)
+
+
+def dapt_note(plan: dict) -> str:
+    """The caption note of a study with masked-LM (DAPT) stages; loud when their text is a target (evaluation) set."""
+    out = []
+    for d in plan.get("dapt", []):
+        arms = ", ".join(d["arms"])
+        if str(d["source"]).startswith("target-set:"):
+            out.append(
+                f"DAPT ON TARGET-SET TEXT: arm(s) {arms} had a masked-LM stage ({d['steps']} steps) on the "
+                f"candidate passages of {d['source'][len('target-set:') :]} (unlabeled, but the evaluation domain)."
+            )
+        else:
+            out.append(f"DAPT: arm(s) {arms} had a masked-LM stage ({d['steps']} steps) on {d['source']}.")
+    return " ".join(out)
 
 
 def paper_layout(tidy: pd.DataFrame, slice_name: str = "all") -> pd.DataFrame:
@@ -438,6 +456,8 @@ def write_tables(
 
     written = [put(folder / "results.csv", tidy.to_csv(index=False))]
     report = [f"# Study {plan['study']} (size {plan['size']})", ""]
+    if dapt_note(plan):
+        report += [dapt_note(plan), ""]
     for ds in dict.fromkeys(tidy["dataset"]):
         for sl in dict.fromkeys(tidy.loc[tidy["dataset"] == ds, "slice"]):
             stem = f"{ds}--{sl.replace(':', '-')}"
