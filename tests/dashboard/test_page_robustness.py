@@ -114,3 +114,52 @@ def test_no_noisy_results_is_a_notice(dash, monkeypatch):
     at = app("robustness")
     no_exceptions(at)
     assert any("No run has noisy results yet" in i.value for i in at.info)
+
+
+def _core_hits(noisy, text: str, k: int):
+    from hybrid_core.evaluation import search
+    from hybrid_core.models.loading import load_model, model_fingerprint, resolve_model
+
+    ref = resolve_model(RunStore(noisy.runs).get("tiny-0").info["model"])
+    model = load_model(ref)
+    return search.search(model, search.corpus_index(model, noisy.ds, model_fingerprint(ref)), text, k)
+
+
+def test_custom_query_with_noise_shows_noisy_text_and_its_hits(noisy):
+    from hybrid_core.augment.noise import apply_noise
+
+    text, spec, seed = "Where does the Danube rise?", "typos:0.5", 3
+    at = app("custom_queries", custom_search_run="tiny-0", custom_search_set="tiny-parallel", custom_k=5)
+    at.text_input(key="custom_noise").input(spec)
+    at.number_input(key="custom_noise_seed").set_value(seed)
+    at.text_input(key="custom_query").input(text).run()
+    no_exceptions(at)
+    noisy_text = apply_noise(text, spec, seed)
+    assert noisy_text != text
+    assert any(f"**{noisy_text}**" in m.value for m in at.markdown)
+    clean_hits, noisy_hits = at.dataframe[0].value, at.dataframe[1].value
+    for shown, want in ((clean_hits, _core_hits(noisy, text, 5)), (noisy_hits, _core_hits(noisy, noisy_text, 5))):
+        assert list(shown["id"]) == list(want["id"])
+        np.testing.assert_allclose(shown["score"].to_numpy(), want["score"].to_numpy(), rtol=1e-6, atol=1e-6)
+    ranks = dict(zip(clean_hits["id"], clean_hits["rank"], strict=True))
+    assert [ranks.get(i) for i in noisy_hits["id"]] == [
+        None if np.isnan(r) else int(r) for r in noisy_hits["clean_rank"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("typos:1.5", "rate 1.5 of typos is outside [0, 1]"),
+        ("tyops:0.1", "unknown kind 'tyops'; known: typos, casing"),
+        ("typos", "item 'typos' is not kind:rate"),
+    ],
+)
+def test_custom_query_bad_noise_spec_is_a_clear_error(noisy, spec, message):
+    at = app("custom_queries", custom_search_run="tiny-0", custom_search_set="tiny-parallel")
+    at.text_input(key="custom_noise").input(spec)
+    at.text_input(key="custom_query").input("Where does the Danube rise?").run()
+    no_exceptions(at)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and message in errors[0], errors
+    assert not at.dataframe
