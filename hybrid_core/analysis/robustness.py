@@ -331,11 +331,11 @@ def curves_figure(table: pd.DataFrame, title: str | None = None) -> go.Figure:
     series = list(dict.fromkeys(table["series"]))
     kinds = [k for k in KIND_ORDER if k in set(table["kind"])]
     dashes = dict(zip(KIND_ORDER, ("solid", "dash", "dot"), strict=True))
+    palette = PALETTE if len(series) <= len(PALETTE) else LANGUAGE_PALETTE
+    table = table.assign(**{c: np.nan for c in ("drop_low", "drop_high", "p_holm") if c not in table.columns})
     fig = go.Figure()
     for i, label in enumerate(series):
-        color = (
-            PALETTE[i % len(PALETTE)] if len(series) <= len(PALETTE) else LANGUAGE_PALETTE[i % len(LANGUAGE_PALETTE)]
-        )
+        color = palette[i % len(palette)]
         for kind in kinds:
             r = table[(table["series"] == label) & (table["kind"] == kind)].sort_values("level")
             if r.empty:
@@ -425,6 +425,7 @@ def study_noise_table(tidy: pd.DataFrame, base: str, slice_name: str, metric: st
     t["level"] = t["dataset"].map(lambda d: float(sum(r for _, r in items[d])))
     clean = t[t["dataset"] == base].set_index(["arm", "kind"])["value"]
     t["drop"] = [v - clean.get((a, k), np.nan) for a, k, v in t[["arm", "kind", "value"]].itertuples(index=False)]
+    t = t.drop(columns=["series"], errors="ignore")  # a study's curve series; here each arm is one line
     return t.rename(columns={"arm": "series"}).sort_values(["series", "kind", "level"]).reset_index(drop=True)
 
 
