@@ -32,8 +32,8 @@ def _slices(runs: list[str], base: str) -> dict[str, list[str]]:
     return {k: v for k, v in language_slices(langs, seen=langs).items() if k != "seen"}
 
 
-def _controls(key: str, runs: list[str], base: str, cols) -> tuple[tuple[str, ...], tuple[str, ...] | None, str]:
-    """Kind, language slice and metric pickers; returns (kinds, languages or None, metric)."""
+def _controls(key: str, runs: list[str], base: str, cols) -> tuple[tuple[str, ...], tuple[str, ...] | None, str, str]:
+    """Kind, language slice and metric pickers; returns (kinds, languages or None, metric, slice name)."""
     kind = cols[0].selectbox("Setting kind", [*KINDS, ALL_KINDS], key=f"{key}_kind")
     slices = _slices(runs, base)
     sl = cols[1].selectbox(
@@ -47,10 +47,10 @@ def _controls(key: str, runs: list[str], base: str, cols) -> tuple[tuple[str, ..
     kinds = tuple(KINDS) if kind == ALL_KINDS else (kind,)
     if metric == "rank_distance":
         kinds = ("multi",)
-    return kinds, (None if sl == "all" else tuple(slices[sl])), metric
+    return kinds, (None if sl == "all" else tuple(slices[sl])), metric, sl
 
 
-def _show(table, base: str, stem: str, key: str, what: str) -> None:
+def _show(table, base: str, where: str, stem: str, key: str, what: str) -> None:
     """Family picker, the curves, their table and the downloads."""
     if table.empty:
         st.info("No results for this kind and language slice.", icon=":material/info:")
@@ -61,11 +61,14 @@ def _show(table, base: str, stem: str, key: str, what: str) -> None:
     else:
         fam = fams[0] if fams else ""
     shown = robustness.family_rows(table, fam)
-    fig = robustness.curves_figure(shown, title=f"{base}: {shown['metric'].iloc[0]} under {fam or 'no'} noise")
+    kinds = "/".join(k for k in KINDS if k in set(shown["kind"]))
+    fig = robustness.curves_figure(
+        shown, title=f"{base} · {kinds} · {where}: {shown['metric'].iloc[0]} under {fam or 'no'} noise"
+    )
     st.plotly_chart(fig, key=f"{key}_chart")
     st.caption(
-        f"One line per {what} (colour) and setting kind (dash); bands are 95% bootstrap CIs over questions "
-        f"({stats.N_BOOT} resamples, translations together). Level = the noise rate (0 = the clean queries)."
+        f"One line per {what}; dash = setting kind. Bands: 95% bootstrap CIs over questions ({stats.N_BOOT} "
+        "resamples, translations together). Level = the noise rate (0 = the clean queries)."
     )
     caption = f"{base}: {shown['metric'].iloc[0]} under {fam} noise, change vs clean queries with 95% CI"
     _export_ui.figure_and_table_downloads(fig, shown, f"{stem}-{fam}", key, caption=caption)
@@ -95,7 +98,7 @@ def noisy_queries_section() -> None:
     if not runs:
         st.info("Pick at least one run.", icon=":material/info:")
         return
-    kinds, langs, metric = _controls(K, runs, base, st.columns(3))
+    kinds, langs, metric, sl = _controls(K, runs, base, st.columns(3))
     with st.spinner("Bootstrapping…"):
         curves = _ui.cached_core(
             robustness.robustness_curves,
@@ -106,7 +109,7 @@ def noisy_queries_section() -> None:
             kinds=kinds,
             languages=langs,
         )
-    _show(curves, base, f"robustness-{base}-{metric}", K, "run")
+    _show(curves, base, sl, f"robustness-{base}-{sl}-{metric}", K, "run (colour)")
 
 
 def augmentation_section() -> None:
@@ -135,7 +138,7 @@ def augmentation_section() -> None:
     base = c2.selectbox("Data set", sorted(clean, key=lambda d: d not in noisy), key=f"{A}_dataset")
     if base not in noisy:
         st.caption(f"Clean results only on {base}: evaluate these runs with `--noise` to see curves.")
-    kinds, langs, metric = _controls(A, groups[gi], base, st.columns(3))
+    kinds, langs, metric, sl = _controls(A, groups[gi], base, st.columns(3))
     with st.spinner("Bootstrapping…"):
         curves = _ui.cached_core(
             robustness.robustness_curves,
@@ -146,7 +149,14 @@ def augmentation_section() -> None:
             kinds=kinds,
             languages=langs,
         )
-    _show(curves, base, f"augmentation-{base}-{metric}", A, "value of `augment` (seeds averaged query by query)")
+    _show(
+        curves,
+        base,
+        sl,
+        f"augmentation-{base}-{sl}-{metric}",
+        A,
+        "value of `augment` (colour; seeds averaged query by query)",
+    )
     with st.expander("Configs of these runs"):
         shown = robustness.augment_frame(frame).loc[list(groups[gi])].dropna(axis=1, how="all").astype(str)
         st.dataframe(shown, key=f"{A}_configs")

@@ -296,7 +296,10 @@ def family_rows(table: pd.DataFrame, family: str) -> pd.DataFrame:
 
 
 def curve_display(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
-    """Display table: one row per (series, kind, noise), ``value [CI]`` and ``drop [CI]`` with Holm p."""
+    """Display table: one row per (series, kind, noise), ``value [CI]`` and ``drop [CI]`` with raw and Holm p.
+
+    Rows keep the table's series order (e.g. "none" first), then kinds in the paper's order, then levels.
+    """
     if table.empty:
         return pd.DataFrame()
 
@@ -314,15 +317,17 @@ def curve_display(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
                 fmt(*r, sign="+") if n != "none" else "–"
                 for n, *r in table[["noise", "drop", "drop_low", "drop_high"]].itertuples(index=False)
             ],
-            "p (Holm)": [format_p(p) if p == p else "–" for p in table["p_holm"]],
+            "p": [format_p(p)[2:] if p == p else "–" for p in table["p"]],
+            "p (Holm)": [format_p(p)[2:] if p == p else "–" for p in table["p_holm"]],
             "questions": table["n_questions"],
         }
     )
-    return out.sort_values(["series", "kind", "level"], kind="stable", key=_kind_key).reset_index(drop=True)
-
-
-def _kind_key(col: pd.Series) -> pd.Series:
-    return col.map({k: i for i, k in enumerate(KIND_ORDER)}) if col.name == "kind" else col
+    order = {"series": list(dict.fromkeys(table["series"])), "kind": list(KIND_ORDER)}
+    return out.sort_values(
+        ["series", "kind", "level"],
+        kind="stable",
+        key=lambda c: c.map({v: i for i, v in enumerate(order[c.name])}) if c.name in order else c,
+    ).reset_index(drop=True)
 
 
 def curves_figure(table: pd.DataFrame, title: str | None = None) -> go.Figure:

@@ -28,14 +28,14 @@ def evaluate_with_noise(run, ds: RetrievalDataset, noise=NOISE, seed: int = 0) -
         save_query_texts(run.result_dir(n.name), ds, n)
 
 
-def make_noisy_runs(runs_dir: Path, models_dir: Path, ds: RetrievalDataset) -> dict[str, list[str]]:
+def make_noisy_runs(runs_dir: Path, models_dir: Path, ds: RetrievalDataset, noise=NOISE) -> dict[str, list[str]]:
     store = RunStore(runs_dir)
     texts = dataset_texts(ds)
     out: dict[str, list[str]] = {"eval": [], "augment": []}
     for i in range(2):
         path = build_tiny_model(models_dir / f"tiny-{i}", texts, seed=i)
         run = store.create(f"tiny-{i}", kind="evaluate", model=str(path), overwrite=True)
-        evaluate_with_noise(run, ds)
+        evaluate_with_noise(run, ds, noise)
         out["eval"].append(run.name)
     for j, (name, augment, seed) in enumerate(
         (("aug-none", None, 0), ("aug-typos", "noise=typos:0.1", 0), ("aug-typos-s1", "noise=typos:0.1", 1))
@@ -52,6 +52,6 @@ def make_noisy_runs(runs_dir: Path, models_dir: Path, ds: RetrievalDataset) -> d
             "augment_prob": 0.5,
         }
         run = store.create(name, kind="train", model=str(path), config=config, overwrite=True)
-        evaluate_with_noise(run, ds)
+        evaluate_with_noise(run, ds, noise)
         out["augment"].append(name)
     return out
