@@ -157,6 +157,31 @@ def augmentation_section() -> None:
         A,
         "value of `augment` (colour; seeds averaged query by query)",
     )
+    if len(series) > 1:
+        ref = robustness.NO_AUGMENT if robustness.NO_AUGMENT in series else next(iter(series))
+        versus = _ui.cached_core(
+            robustness.versus_baseline,
+            tuple((v, tuple(rs)) for v, rs in series.items()),
+            base,
+            ref,
+            names=list(groups[gi]),
+            metric=metric,
+            kinds=kinds,
+            languages=langs,
+        )
+        fams = robustness.families(versus) if not versus.empty else []
+        fam = st.session_state.get(f"{A}_family", fams[0] if fams else "")
+        versus = robustness.family_rows(versus, fam) if not versus.empty else versus
+        if not versus.empty:
+            st.markdown(f"**Against `augment` = {ref}**, on the same (clean or noisy) queries")
+            st.dataframe(_ui.fmt_table(robustness.versus_display(versus)), hide_index=True, key=f"{A}_versus")
+            st.caption(
+                f"Δ: paired over questions, 95% bootstrap CI; p: {stats.TEST_NAME}, Holm-corrected over this table. "
+                "Augmentation helps robustness when Δ grows with the noise level."
+            )
+            _export_ui.table_downloads(
+                versus, f"augmentation-vs-{ref}-{base}-{sl}-{metric}", f"{A}_versus_dl", caption=f"vs {ref}"
+            )
     with st.expander("Configs of these runs"):
         shown = robustness.augment_frame(frame).loc[list(groups[gi])].dropna(axis=1, how="all").astype(str)
         st.dataframe(shown, key=f"{A}_configs")

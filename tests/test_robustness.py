@@ -19,6 +19,7 @@ from hybrid_core.analysis.robustness import (
     robustness_figure,
     study_noise_bases,
     study_noise_table,
+    versus_baseline,
 )
 from hybrid_core.augment.perturb import noisy_name
 from hybrid_core.errors import HybridIRError
@@ -171,3 +172,15 @@ def test_study_noise_table_from_tidy_results():
     np.testing.assert_allclose(hybrid["drop"], [0.0, -0.1, -0.3])
     fig = curves_figure(t)
     assert [tr.name for tr in fig.data if tr.mode == "lines+markers"] == ["base", "hybrid"]
+
+
+def test_versus_baseline_by_hand(store):
+    t = versus_baseline(
+        {"a": ["a"], "c": ["c"]}, "set", "a", store, kinds=("mono",), languages=["en"], n_boot=50, n_perm=50
+    )
+    assert list(t["series"]) == ["c", "c"] and list(t["level"]) == [0.0, 0.1]
+    # clean queries: identical results -> 0 with p = 1; noisy en: c - a = [0 - 0.5, 0, 0, 0] / 4 = -0.125
+    np.testing.assert_allclose(t["delta"], [0.0, -0.125])
+    assert t["p"].iloc[0] == 1.0 and t["delta_low"].iloc[1] <= -0.125 <= t["delta_high"].iloc[1]
+    with pytest.raises(HybridIRError, match="baseline 'x' is not among the series"):
+        versus_baseline({"a": ["a"]}, "set", "x", store)

@@ -196,6 +196,54 @@ def _series_tensor(frames: list[pd.DataFrame], kind: str, metric: str, languages
         return np.nanmean(np.stack(stack), axis=0), q_all, s_all
 
 
+def _pair(x: tuple, y: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Two (tensor, questions, settings) on their union grid, for a paired comparison."""
+    q_all, s_all = sorted(set(x[1]) | set(y[1])), sorted(set(x[2]) | set(y[2]))
+    return align_grid(*x, q_all, s_all), align_grid(*y, q_all, s_all)
+
+
+def _noise_fields(noise: tuple[str, list[tuple[str, float]], int]) -> dict:
+    name, items, nseed = noise
+    return {
+        "dataset": name,
+        "noise": ",".join(f"{k}:{r:g}" for k, r in items) or "none",
+        "noise_kinds": noise_family(items),
+        "level": float(sum(r for _, r in items)),
+        "noise_seed": nseed if items else None,
+    }
+
+
+def _series_tensors(series, base: str, store: RunStore | None, metric: str, kinds, languages):
+    """Yield (label, runs, (result name, noise items, seed), kind, noisy tensor, clean tensor) for every series,
+    noise result every run of the series has (the clean one first) and kind; tensors as (array, questions,
+    settings)."""
+    store = store or RunStore()
+    series = dict(series)
+    if not series:
+        raise HybridIRError("no runs to draw robustness curves for")
+    langs = list(languages) if languages is not None else None
+    for label, names in series.items():
+        runs = [store.get(n) for n in names]
+        found = [{name: (items, nseed) for name, items, nseed in noisy_results(r, base)} for r in runs]
+        shared = [name for name in found[0] if all(name in f for f in found[1:])]
+        if base not in shared:
+            raise HybridIRError(
+                f"{label}: needs clean results of {base!r} in every run ({', '.join(names)}); "
+                "evaluate without --noise first"
+            )
+        frames = {name: [r.per_query(name) for r in runs] for name in shared}
+        if metric not in frames[base][0].columns:
+            raise HybridIRError(f"metric {metric!r} not in the results of {base!r}")
+        for kind in kinds:
+            clean = _series_tensor(frames[base], kind, metric, langs)
+            if not clean[0].size or np.isnan(clean[0]).all():
+                continue
+            for name in shared:
+                noisy = _series_tensor(frames[name], kind, metric, langs) if name != base else clean
+                if noisy[0].size:
+                    yield label, list(names), (name, *found[0][name]), kind, noisy, clean
+
+
 def robustness_curves(
     series: dict[str, Sequence[str]] | Sequence[tuple[str, Sequence[str]]],
     base: str,
@@ -219,68 +267,114 @@ def robustness_curves(
     query language is listed (a slice). Noise specs are grouped in families (:func:`noise_family`);
     ``level`` is the summed rate (0 = clean).
     """
-    store = store or RunStore()
-    series = dict(series)
-    if not series:
-        raise HybridIRError("no runs to draw robustness curves for")
-    langs = list(languages) if languages is not None else None
     rows = []
-    for label, names in series.items():
-        runs = [store.get(n) for n in names]
-        found = [{name: (items, nseed) for name, items, nseed in noisy_results(r, base)} for r in runs]
-        shared = [name for name in found[0] if all(name in f for f in found[1:])]
-        if base not in shared:
-            raise HybridIRError(
-                f"{label}: needs clean results of {base!r} in every run ({', '.join(names)}); "
-                "evaluate without --noise first"
-            )
-        frames = {name: [r.per_query(name) for r in runs] for name in shared}
-        if metric not in frames[base][0].columns:
-            raise HybridIRError(f"metric {metric!r} not in the results of {base!r}")
-        for kind in kinds:
-            clean, q_c, s_c = _series_tensor(frames[base], kind, metric, langs)
-            if not clean.size or np.isnan(clean).all():
-                continue
-            for name in shared:
-                items, nseed = found[0][name]
-                noisy, q_n, s_n = _series_tensor(frames[name], kind, metric, langs)
-                if not noisy.size:
-                    continue
-                q_all, s_all = sorted(set(q_c) | set(q_n)), sorted(set(s_c) | set(s_n))
-                a, b = align_grid(noisy, q_n, s_n, q_all, s_all), align_grid(clean, q_c, s_c, q_all, s_all)
-                ci = stats.macro_bootstrap(noisy, n_boot=n_boot, seed=seed)[0]
-                if items:
-                    d = stats.paired_macro_difference(a, b, n_boot=n_boot, n_perm=n_perm, seed=seed)[0]
-                    drop, low, high, p = d.delta, d.low, d.high, d.p
-                else:
-                    drop, low, high, p = 0.0, 0.0, 0.0, np.nan
-                rows.append(
-                    {
-                        "series": label,
-                        "runs": ", ".join(names),
-                        "dataset": name,
-                        "noise": ",".join(f"{k}:{r:g}" for k, r in items) or "none",
-                        "noise_kinds": noise_family(items),
-                        "level": float(sum(r for _, r in items)),
-                        "noise_seed": nseed if items else None,
-                        "kind": kind,
-                        "metric": metric,
-                        "value": ci.value,
-                        "ci_low": ci.low,
-                        "ci_high": ci.high,
-                        "drop": drop,
-                        "drop_low": low,
-                        "drop_high": high,
-                        "p": p,
-                        "n_questions": int((~np.isnan(noisy)).any(axis=(1, 2)).sum()),
-                    }
-                )
+    for label, names, noise, kind, noisy, clean in _series_tensors(series, base, store, metric, kinds, languages):
+        items = noise[1]
+        ci = stats.macro_bootstrap(noisy[0], n_boot=n_boot, seed=seed)[0]
+        if items:
+            d = stats.paired_macro_difference(*_pair(noisy, clean), n_boot=n_boot, n_perm=n_perm, seed=seed)[0]
+            drop, low, high, p = d.delta, d.low, d.high, d.p
+        else:
+            drop, low, high, p = 0.0, 0.0, 0.0, np.nan
+        rows.append(
+            {
+                "series": label,
+                "runs": ", ".join(names),
+                **_noise_fields(noise),
+                "kind": kind,
+                "metric": metric,
+                "value": ci.value,
+                "ci_low": ci.low,
+                "ci_high": ci.high,
+                "drop": drop,
+                "drop_low": low,
+                "drop_high": high,
+                "p": p,
+                "n_questions": int((~np.isnan(noisy[0])).any(axis=(1, 2)).sum()),
+            }
+        )
     table = pd.DataFrame(rows, columns=[c for c in CURVE_COLUMNS if c != "p_holm"])
     table["p_holm"] = np.nan
     noisy_rows = table["p"].notna()
     if noisy_rows.any():
         table.loc[noisy_rows, "p_holm"] = stats.holm(table.loc[noisy_rows, "p"].to_numpy(dtype=np.float64))
     return table[CURVE_COLUMNS]
+
+
+def versus_baseline(
+    series: dict[str, Sequence[str]] | Sequence[tuple[str, Sequence[str]]],
+    base: str,
+    baseline: str,
+    store: RunStore | None = None,
+    *,
+    metric: str = "map",
+    kinds: Sequence[str] = KINDS,
+    languages: Sequence[str] | None = None,
+    n_boot: int = stats.N_BOOT,
+    n_perm: int = stats.N_PERM,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Each series minus the ``baseline`` series at every noise level both have (e.g. an augmentation vs "none").
+
+    One row per (series, noise result, kind): ``delta`` with its 95% CI, paired over questions on the same
+    (possibly noisy) queries (:func:`hybrid_core.analysis.stats.paired_macro_difference`), ``p`` and ``p_holm``
+    (Holm over the table's rows). Does augmentation help, and does its help grow with the noise?
+    """
+    series = dict(series)
+    if baseline not in series:
+        raise HybridIRError(f"baseline {baseline!r} is not among the series {sorted(series)}")
+    tensors: dict[tuple, tuple] = {}
+    meta: dict[tuple, tuple] = {}
+    for label, names, noise, kind, noisy, _ in _series_tensors(series, base, store, metric, kinds, languages):
+        tensors[(label, noise[0], kind)] = noisy
+        meta[(label, noise[0], kind)] = (names, noise)
+    rows = []
+    for (label, name, kind), t in tensors.items():
+        ref = tensors.get((baseline, name, kind))
+        if label == baseline or ref is None:
+            continue
+        d = stats.paired_macro_difference(*_pair(t, ref), n_boot=n_boot, n_perm=n_perm, seed=seed)[0]
+        rows.append(
+            {
+                "series": label,
+                "baseline": baseline,
+                **_noise_fields(meta[(label, name, kind)][1]),
+                "kind": kind,
+                "metric": metric,
+                "delta": d.delta,
+                "delta_low": d.low,
+                "delta_high": d.high,
+                "p": d.p,
+                "n_questions": d.n_questions,
+            }
+        )
+    table = pd.DataFrame(rows)
+    if not table.empty:
+        table["p_holm"] = stats.holm(table["p"].to_numpy(dtype=np.float64))
+        table = table.sort_values(["series", "kind", "level"], kind="stable").reset_index(drop=True)
+    return table
+
+
+def versus_display(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """Display form of :func:`versus_baseline`: ``delta [CI]`` per (series, kind, noise) with raw and Holm p."""
+    if table.empty:
+        return pd.DataFrame()
+    cells = [
+        f"{d:+.{digits}f} [{lo:+.{digits}f}, {hi:+.{digits}f}]"
+        for d, lo, hi in table[["delta", "delta_low", "delta_high"]].itertuples(index=False)
+    ]
+    return pd.DataFrame(
+        {
+            "series": table["series"],
+            "kind": table["kind"],
+            "noise": table["noise"],
+            "level": table["level"],
+            f"Δ {table['metric'].iloc[0]} vs {table['baseline'].iloc[0]}": cells,
+            "p": [format_p(p)[2:] for p in table["p"]],
+            "p (Holm)": [format_p(p)[2:] for p in table["p_holm"]],
+            "questions": table["n_questions"],
+        }
+    )
 
 
 def families(table: pd.DataFrame) -> list[str]:
