@@ -107,6 +107,16 @@ def test_augmentation_groups_average_seeds(noisy):
     assert core[(core["series"] == "noise=typos:0.1") & (core["level"] == 0.0)]["value"].iloc[0] == pytest.approx(
         clean, abs=1e-12
     )
+    versus = robustness.versus_baseline(
+        {"none": ["aug-none"], "noise=typos:0.1": ["aug-typos", "aug-typos-s1"]},
+        noisy.ds.name,
+        "none",
+        RunStore(noisy.runs),
+        kinds=("mono",),
+    )
+    shown = next(d.value for d in at.dataframe if "Δ map vs none" in d.value.columns)
+    want = robustness.versus_display(versus)
+    assert list(shown["Δ map vs none"]) == list(want["Δ map vs none"]) and len(want) == 3  # clean + 2 levels
 
 
 def test_no_noisy_results_is_a_notice(dash, monkeypatch):

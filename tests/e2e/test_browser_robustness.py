@@ -1,6 +1,6 @@
 """Robustness in a real browser: noisy-query curves, augmentation comparison, a perturbed custom query.
 
-Runs come from the real evaluation path (tiny random models) on a 20-question XQuAD-R slice (the built-in
+Runs come from the real evaluation path (tiny random models) on a 12-question XQuAD-R slice (the built-in
 tiny set when XQuAD-R is absent), clean and at typo levels 0.05 / 0.1 / 0.2 / 0.4. Screenshots go to
 ``screenshots/robustness-*.png`` and ``screenshots/custom_queries-noise.png``.
 """
@@ -28,7 +28,7 @@ def server(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HYBRID_IR_CACHE", str(root / "cache"))
         mp.setenv("HYBRID_IR_DATA", os.environ.get("HYBRID_IR_DATA", str(SHARED_DATA)))
-        ds = demo_dataset(20)
+        ds = demo_dataset(12)
         make_noisy_runs(root / "runs", root / "models", ds, noise=LEVELS)
         port = free_port()
         proc = start_server(root / "runs", root / "cache", port, root / "server.log")
