@@ -102,5 +102,6 @@ def noisy_search(
         raise HybridIRError(f"the noise {noise!r} left nothing of the query {text.strip()!r}")
     clean = search(model, ci, text, k, languages)
     noisy = search(model, ci, noisy_text, k, languages)
-    noisy["clean_rank"] = noisy["id"].map(dict(zip(clean["id"], clean["rank"], strict=True))).astype(float)
+    ranks = noisy["id"].map(dict(zip(clean["id"], clean["rank"], strict=True))).astype(float)
+    noisy.insert(1, "clean_rank", ranks)  # beside the rank: visible without scrolling past the candidate text
     return noisy_text, clean, noisy
