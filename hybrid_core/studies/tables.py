@@ -352,7 +352,8 @@ def paper_claims(tidy: pd.DataFrame, baseline: str, slice_name: str = "all") -> 
     Empty when the study lacks those arms."""
     t = tidy[(tidy["slice"] == slice_name) & (tidy["axis_name"] == "alpha")]
     base = t[t["arm"] == baseline]
-    if base.empty or not (0 < float(base["axis"].iloc[0]) < 1):
+    axis = pd.to_numeric(base["axis"], errors="coerce")
+    if base.empty or not (0 < float(axis.iloc[0]) < 1):  # NaN (no alpha) fails both comparisons
         return pd.DataFrame()
     rows = []
     for claim, alpha, kind, metric, sign in PAPER_CLAIMS:

@@ -138,3 +138,7 @@ def test_paper_claims_verdicts_follow_sign_and_corrected_significance() -> None:
     }
     # a baseline that is not a hybrid arm (alpha 0 or 1) has no claims to check
     assert paper_claims(tidy, "mono").empty
+    # a baseline without an alpha (e.g. a DAPT arm: axis None) has none either
+    none_axis = tidy.astype({"axis": object})
+    none_axis.loc[none_axis["arm"] == "hyb", "axis"] = None
+    assert paper_claims(none_axis, "hyb").empty
