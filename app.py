@@ -19,6 +19,7 @@ PAGES = [
     st.Page("pages/embeddings.py", title="Embedding space", icon=":material/scatter_plot:"),
     st.Page("pages/custom_queries.py", title="Custom queries", icon=":material/upload_file:"),
     st.Page("pages/ablations.py", title="Ablations", icon=":material/tune:"),
+    st.Page("pages/robustness.py", title="Robustness", icon=":material/blur_on:"),
     st.Page("pages/jobs.py", title="Jobs", icon=":material/terminal:"),
 ]
 

@@ -9,7 +9,8 @@ its HTTP cache holds Streamlit's static files after the first load, as in a user
 
 Two conditions, each a fresh server process: **cold** (no compare cache on disk: the statistics are
 computed) and **warm** (the report cached under ``<cache>/compare`` by an earlier start, as after any
-restart). The run folders are built once into ``--workdir`` and reused.
+restart); in each, the page is then opened again in a new tab of the same server (**running server**: a new
+session, the process already warm). The run folders are built once into ``--workdir`` and reused.
 
     .venv/bin/python benchmarks/bench_dashboard.py --repeats 3
 """
@@ -57,8 +58,15 @@ def build_runs(workdir: Path, n_runs: int, questions: int) -> Path:
     return runs
 
 
-def measure(context, runs: Path, cache: Path, log: Path, port: int) -> tuple[float, float]:
-    """(seconds to server health, seconds from server start to the rendered Compare page)."""
+def _check(page) -> None:
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert page.locator("h1").first.inner_text() == "Compare runs"
+    assert page.inner_text("[data-testid=stDataFrame] table").count("run-") >= 10
+
+
+def measure(context, runs: Path, cache: Path, log: Path, port: int) -> tuple[float, float, float]:
+    """(seconds to server health, seconds from server start to the rendered Compare page, seconds to render it
+    again in a new tab of the same running server)."""
     page = context.new_page()
     t0 = time.perf_counter()
     proc = start_server(runs, cache, port, log)
@@ -66,14 +74,18 @@ def measure(context, runs: Path, cache: Path, log: Path, port: int) -> tuple[flo
     try:
         page.goto(f"http://127.0.0.1:{port}/compare")
         t_done = wait_ready(page) - t0  # when the final state was first seen (not after the stability check)
-        assert page.locator("[data-testid=stException]").count() == 0
-        assert page.locator("h1").first.inner_text() == "Compare runs"
-        assert page.inner_text("[data-testid=stDataFrame] table").count("run-") >= 10
+        _check(page)
+        again = context.new_page()  # a second visit (new session) on the running server
+        t1 = time.perf_counter()
+        again.goto(f"http://127.0.0.1:{port}/compare")
+        t_running = wait_ready(again) - t1
+        _check(again)
+        again.close()
     finally:
         page.close()
         proc.terminate()
         proc.wait(timeout=20)
-    return t_up, t_done
+    return t_up, t_done, t_running
 
 
 def main() -> None:
@@ -88,7 +100,7 @@ def main() -> None:
     cache = workdir / "cache"
     from playwright.sync_api import sync_playwright
 
-    results: dict[str, list[tuple[float, float]]] = {"cold": [], "warm": []}
+    results: dict[str, list[tuple[float, float, float]]] = {"cold": [], "warm": []}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         # one browser profile throughout, as a user's: its HTTP cache holds Streamlit's static files
@@ -102,9 +114,12 @@ def main() -> None:
     for cond, vals in results.items():
         up = statistics.median(v[0] for v in vals)
         done = [v[1] for v in vals]
+        running = [v[2] for v in vals]
         print(
             f"{cond}: Compare page rendered {statistics.median(done):.2f} s after server start "
-            f"(median of {len(done)}: {', '.join(f'{d:.2f}' for d in done)}; server healthy after {up:.2f} s)"
+            f"(median of {len(done)}: {', '.join(f'{d:.2f}' for d in done)}; server healthy after {up:.2f} s); "
+            f"again on the running server {statistics.median(running):.2f} s "
+            f"({', '.join(f'{d:.2f}' for d in running)})"
         )
 
 

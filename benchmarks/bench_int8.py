@@ -75,9 +75,17 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-int8-"))
     fp32_onnx = P.export_onnx(base, tmp / "fp32.onnx")
     candidates = {"fp32": base, "onnx-fp32": P.to_int8(load_model(ref), fp32_onnx)}
-    for wt in ("qint8", "quint8"):
-        q = P.quantize_onnx(fp32_onnx, tmp / f"{wt}.onnx", per_channel=True, weight_type=wt)
-        candidates[f"onnx-int8-{'s8' if wt == 'qint8' else 'u8'}"] = P.to_int8(load_model(ref), q)
+    onnx_variants = {  # name: quantize_onnx options; the last is the adopted default (hybrid_core.models.precision)
+        "onnx-int8-s8": {"weight_type": "qint8", "reduce_range": False, "keep_ffn_output": False},
+        "onnx-int8-u8": {"weight_type": "quint8", "reduce_range": False, "keep_ffn_output": False},
+        "onnx-int8-s8-rr7": {"weight_type": "qint8", "reduce_range": True, "keep_ffn_output": False},
+        "onnx-int8-s8-ffn2fp32": {"weight_type": "qint8", "reduce_range": False, "keep_ffn_output": True},
+        "onnx-int8-s8-rr7-ffn2fp32": {"weight_type": "qint8", "reduce_range": True, "keep_ffn_output": True},
+    }
+    for name, opts in onnx_variants.items():
+        q = tmp / f"{name}.onnx"
+        P.quantize_onnx(fp32_onnx, q, per_channel=True, **opts)
+        candidates[name] = P.to_int8(load_model(ref), q)
     candidates["torch-int8-tensor"] = torch_int8(base, per_channel=False)
     candidates["torch-int8-channel"] = torch_int8(base, per_channel=True)
     candidates["torch-int8-channel-keepffn"] = torch_int8(base, per_channel=True, keep_ffn_out=True)

@@ -152,6 +152,7 @@ def studies_section() -> None:
         paper = tables.paper_layout(tidy)
         st.dataframe(_ui.fmt_table(paper), key=f"{S}_paper")
         st.caption("Measured here: seed means over all languages. Reported: arXiv 2408.10536, not re-run here.")
+    _study_noise(tidy, ds, sl, metric, f"{plan['study']}-{plan['size']}")
     bars = sfig.slice_bars(tidy, ds, metric)
     with st.expander("By language slice"):
         st.plotly_chart(bars, key=f"{S}_bars")
@@ -167,6 +168,37 @@ def studies_section() -> None:
         on_click="ignore",
         help="tables (CSV, Markdown, LaTeX booktabs), every figure as PNG / SVG / PDF, all numbers, README",
     )
+
+
+def _study_noise(tidy, ds: str, sl: str, metric: str, stem: str) -> None:
+    """A study evaluated on noisy queries too: each arm's metric vs noise level (from its results table)."""
+    from hybrid_core.analysis import robustness
+    from pages import _export_ui
+
+    parsed = robustness.parse_noisy_name(ds)
+    base = parsed[0] if parsed else ds
+    if base not in robustness.study_noise_bases(tidy):
+        return
+    st.subheader("Under query noise")
+    table = robustness.study_noise_table(tidy, base, sl, metric)
+    c1, c2 = st.columns(2)
+    kinds = [k for k in figures.KIND_ORDER if k in set(table["kind"])]
+    kind = c1.selectbox("Setting kind", kinds, key=f"{S}_noise_kind")
+    fams = robustness.families(table)
+    fam = c2.selectbox("Noise", fams, key=f"{S}_noise_family") if len(fams) > 1 else (fams or [""])[0]
+    shown = robustness.family_rows(table[table["kind"] == kind], fam)
+    fig = robustness.curves_figure(shown, title=f"{base} · {sl}: {kind} {metric} under {fam} noise")
+    st.plotly_chart(fig, key=f"{S}_noise_chart")
+    st.caption(
+        "One line per arm; bands: the study's 95% CIs over questions (seeds averaged query by query). Change vs "
+        "clean is the arm's noisy minus clean value; paired CIs of that change are on the **Robustness** page."
+    )
+    cols = ["series", "kind", "noise", "level", "value", "ci_low", "ci_high", "drop", "n_seeds"]
+    out = shown[[c for c in cols if c in shown.columns]].rename(columns={"series": "arm"})
+    _export_ui.figure_and_table_downloads(
+        fig, out, f"{stem}-{base}-{sl}-{kind}-{metric}-noise", f"{S}_noise", caption=f"{base}, {sl}: under noise"
+    )
+    st.dataframe(_ui.fmt_table(out), hide_index=True, key=f"{S}_noise_table")
 
 
 def run_groups_section() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hybrid_core.analysis import compare, figures, stats
+from hybrid_core.analysis import compare, stats
 from hybrid_core.evaluation.tables import interval_table
 from pages import _export_ui, _ui
 
@@ -78,6 +78,8 @@ with _ui.guard("the comparison"):
             )
     if tabs[3].open:
         with tabs[3]:
+            from hybrid_core.analysis import figures  # plotly figure code only when the chart tab is open
+
             metrics = list(dict.fromkeys(report.table["metric"]))
             metric = st.selectbox("Metric", metrics, key=f"{K}_metric")
             fig = figures.compare_bars(report.table, metric, baseline=report.baseline)

@@ -7,6 +7,7 @@ import streamlit as st
 from hybrid_core import jobs
 from hybrid_core.analysis import bias, compare, figures, language_pairs
 from hybrid_core.analysis.overview import distinct_model_runs
+from hybrid_core.augment.noise import NOISE_KINDS
 from hybrid_core.data import uploads
 from hybrid_core.data.available import dataset_choices, load_named
 from hybrid_core.errors import HybridIRError
@@ -77,6 +78,38 @@ def _results(set_name: str, names: list[str]) -> None:
     if with_bias:
         st.plotly_chart(figures.rank_distance_bars(bias.rank_distance_table(with_bias)), key=f"{K}_rd")
         st.caption("Rank distance per query language: lower means less language bias.")
+
+
+HIT_COLUMNS = {
+    "score": st.column_config.NumberColumn("cosine", format="%.3f"),
+    "text": st.column_config.TextColumn("candidate", width="large"),
+    "clean_rank": st.column_config.NumberColumn("rank for the clean query", format="%d"),
+}
+
+
+def _hits_table(hits, key: str) -> None:
+    mix = search.language_mix(hits)
+    st.caption("Languages among the hits: " + ", ".join(f"{lang} {n}" for lang, n in mix.items()))
+    st.dataframe(hits, hide_index=True, key=key, column_config=HIT_COLUMNS)
+
+
+def _noisy_hits(model, ci, text: str, noise: str, seed: int, k: int, langs) -> None:
+    """The perturbed query and its hits beside the clean query's (a bad spec: an error naming the bad item)."""
+    try:
+        noisy_text, clean, noisy = search.noisy_search(model, ci, text, noise, seed, k, langs)
+    except HybridIRError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    kept = int(noisy["clean_rank"].notna().sum())
+    st.markdown(f"Noisy query (`{noise.strip()}`, seed {seed}): **{noisy_text}**")
+    st.caption(f"{kept} of the noisy query's {len(noisy)} hits are also among the clean query's top {k}.")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Clean query**")
+        _hits_table(clean, f"{K}_hits")
+    with right:
+        st.markdown("**Noisy query**")
+        _hits_table(noisy, f"{K}_noisy_hits")
 
 
 st.title("Custom queries")
@@ -178,20 +211,22 @@ with _ui.guard("the custom-query page"):
         target_ds = ds if ds is not None and target == ds.name else _dataset(target)
         langs = st.multiselect("Only these languages (empty = all)", target_ds.languages, key=f"{K}_search_langs")
         text = st.text_input("Query", "", key=f"{K}_query", placeholder="e.g. Where does the Danube rise?")
+        a, b = st.columns([3, 1])
+        noise = a.text_input(
+            "Perturb the query (optional noise spec)",
+            "",
+            key=f"{K}_noise",
+            placeholder="e.g. typos:0.1,diacritics:1",
+            help="kind:rate[,kind:rate...]; kinds: " + ", ".join(NOISE_KINDS) + "; rates in [0, 1]",
+        )
+        noise_seed = b.number_input("Noise seed", 0, 2**31 - 1, 0, key=f"{K}_noise_seed")
         if text.strip():
             info = _ui.store().get(run).info
             with st.spinner("Encoding the corpus (cached after the first time)…"):
                 ci = _index(info["model"], f"{target}:{target_ds.fingerprint()}", target_ds)
             model, _ = _ui.run_model(run)
-            hits = search.search(model, ci, text, int(k), langs or None)
-            mix = search.language_mix(hits)
-            st.caption("Languages among the hits: " + ", ".join(f"{lang} {n}" for lang, n in mix.items()))
-            st.dataframe(
-                hits,
-                hide_index=True,
-                key=f"{K}_hits",
-                column_config={
-                    "score": st.column_config.NumberColumn("cosine", format="%.3f"),
-                    "text": st.column_config.TextColumn("candidate", width="large"),
-                },
-            )
+            if noise.strip():
+                _noisy_hits(model, ci, text, noise, int(noise_seed), int(k), langs or None)
+            else:
+                hits = search.search(model, ci, text, int(k), langs or None)
+                _hits_table(hits, f"{K}_hits")

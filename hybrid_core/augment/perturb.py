@@ -51,6 +51,17 @@ def query_texts_table(clean: RetrievalDataset, noisy: RetrievalDataset) -> pd.Da
     return table
 
 
+def save_run_query_texts(run, pairs, overwrite: bool = True) -> list[Path]:
+    """:func:`save_query_texts` into ``run``'s result folder of each ``(clean, noisy)`` pair it has a result for
+    (``overwrite=False``: keep a file already there)."""
+    out = []
+    for clean, noisy in pairs:
+        folder = run.result_dir(noisy.name)
+        if (folder / "summary.json").is_file() and (overwrite or not (folder / QUERIES_FILE).is_file()):
+            out.append(save_query_texts(folder, clean, noisy))
+    return out
+
+
 def save_query_texts(result_dir: Path, clean: RetrievalDataset, noisy: RetrievalDataset) -> Path:
     """Write :func:`query_texts_table` to ``<result_dir>/queries.parquet`` (atomically)."""
     target = Path(result_dir) / QUERIES_FILE

@@ -34,8 +34,10 @@ def cmd_convert(args) -> None:
 
     ds = load_data_spec(args.data, data_dir=args.data_dir, languages=args.languages)
     counts = convert_to_beir(ds, args.out, with_titles=args.with_titles, force=args.force)
-    for lang, c in counts.items():
-        print(f"{args.out}/{lang}: {c['passages']} passages, {c['queries']} queries, {c['judgements']} judgements")
+    for c in counts.values():
+        print(
+            f"{args.out}/{c['folder']}: {c['passages']} passages, {c['queries']} queries, {c['judgements']} judgements"
+        )
 
 
 def cmd_induce(args) -> None:
@@ -132,7 +134,7 @@ def register(sub) -> None:
 
     sp = sub.add_parser("convert", help="parallel LAReQA / SQuAD set -> passage-level BEIR folders, one per language")
     sp.add_argument("--data", required=True, help="data spec: xquad-r, mlqa-r, mlqa-r:test or a path")
-    sp.add_argument("--out", required=True, help="output folder (gets <lang>/ subfolders and convert.json)")
+    sp.add_argument("--out", required=True, help="output folder (gets <set>-<lang>/ subfolders and convert.json)")
     sp.add_argument("--languages", nargs="+", help="only these languages")
     sp.add_argument("--with-titles", action="store_true", help="write article titles (English in XQuAD-R)")
     sp.add_argument("--force", action="store_true", help="overwrite existing language folders")

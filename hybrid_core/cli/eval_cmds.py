@@ -55,11 +55,11 @@ def cmd_evaluate(args) -> None:
         run, summaries = evaluate_model_as_run(args.model, datasets, run_name=args.run, store=store, **options)
         by_run = {run.name: summaries}
     if args.noise:  # the perturbed query texts beside each result, so a user can read what was scored
-        from hybrid_core.augment.perturb import save_query_texts
+        from hybrid_core.augment.perturb import save_run_query_texts
 
         for r in runs or [store.get(next(iter(by_run)))]:
-            for c, n in zip(clean, datasets, strict=True):
-                print(save_query_texts(r.result_dir(n.name), c, n))
+            for path in save_run_query_texts(r, list(zip(clean, datasets, strict=True))):
+                print(path)
     for rname, summaries in by_run.items():
         for name, summary in summaries.items():
             print(

@@ -61,7 +61,9 @@ def passage_tables(ds: RetrievalDataset, lang: str, with_titles: bool = False) -
 def convert_to_beir(
     ds: RetrievalDataset, out: str | Path, *, with_titles: bool = False, force: bool = False
 ) -> dict[str, dict]:
-    """Write one BEIR folder per language of ``ds`` under ``out``; returns counts per language.
+    """Write one BEIR folder ``<set>-<lang>`` per language of ``ds`` under ``out``; returns counts per language
+    (with the ``folder`` name). The set's name is in the folder's, so the results of ``xquad-r-de`` and
+    ``mlqa-r-de`` (stored under the folder name) never collide.
 
     Each language folder is written beside its target and renamed into place, so a crash leaves
     no half-written folder. An existing folder is an error unless ``force``.
@@ -70,15 +72,17 @@ def convert_to_beir(
         raise DataError(f"{ds.name}: convert takes a parallel LAReQA / SQuAD set (this one is already passage-level)")
     out = Path(out)
     langs = ds.query_languages
-    existing = [lang for lang in langs if (out / lang).exists()]
+    folder_of = {lang: f"{ds.name}-{lang}" for lang in langs}
+    existing = [folder_of[lang] for lang in langs if (out / folder_of[lang]).exists()]
     if existing and not force:
-        raise DataError(f"{out}: language folder(s) {existing} exist; pass --force to overwrite")
+        raise DataError(f"{out}: folder(s) {existing} exist; pass --force to overwrite")
     counts: dict[str, dict] = {}
     for lang in langs:
         docs, queries, qrels = passage_tables(ds, lang, with_titles)
         if not queries:
             continue
-        tmp = out / f".{lang}.tmp"
+        target = out / folder_of[lang]
+        tmp = out / f".{folder_of[lang]}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         (tmp / "qrels").mkdir(parents=True)
         for name, recs in (("corpus.jsonl", docs), ("queries.jsonl", queries)):
@@ -86,10 +90,10 @@ def convert_to_beir(
         (tmp / "qrels" / "test.tsv").write_text(
             "query-id\tcorpus-id\tscore\n" + "".join(f"{q}\t{d}\t{s}\n" for q, d, s in qrels), encoding="utf-8"
         )
-        if (out / lang).exists():
-            shutil.rmtree(out / lang)
-        tmp.rename(out / lang)
-        counts[lang] = {"passages": len(docs), "queries": len(queries), "judgements": len(qrels)}
+        if target.exists():
+            shutil.rmtree(target)
+        tmp.rename(target)
+        counts[lang] = {"folder": target.name, "passages": len(docs), "queries": len(queries), "judgements": len(qrels)}
     write_json(
         out / "convert.json",
         {"source": ds.name, "data_fingerprint": ds.fingerprint(), "with_titles": with_titles, "languages": counts},

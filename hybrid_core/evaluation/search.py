@@ -83,3 +83,25 @@ def search(model, ci: CorpusIndex, text: str, k: int = 10, languages: list[str] 
 def language_mix(hits: pd.DataFrame) -> pd.Series:
     """How many of the hits are in each language (a quick bias read-out)."""
     return hits["language"].value_counts().sort_index()
+
+
+def noisy_search(
+    model, ci: CorpusIndex, text: str, noise: str, seed: int = 0, k: int = 10, languages: list[str] | None = None
+) -> tuple[str, pd.DataFrame, pd.DataFrame]:
+    """What a model retrieves for a query and for its perturbed form (:func:`hybrid_core.augment.noise.apply_noise`).
+
+    Returns the noisy text, the clean hits and the noisy hits (as :func:`search`), the noisy hits with
+    ``clean_rank``: the candidate's rank for the clean query (NaN when not among its top ``k``). A bad
+    spec raises :class:`hybrid_core.augment.noise.NoiseSpecError` naming the bad item, before anything is encoded.
+    """
+    from hybrid_core.augment.noise import apply_noise, parse_noise_spec
+
+    items = parse_noise_spec(noise)
+    noisy_text = apply_noise((text or "").strip(), items, seed)
+    if (text or "").strip() and not noisy_text.strip():
+        raise HybridIRError(f"the noise {noise!r} left nothing of the query {text.strip()!r}")
+    clean = search(model, ci, text, k, languages)
+    noisy = search(model, ci, noisy_text, k, languages)
+    ranks = noisy["id"].map(dict(zip(clean["id"], clean["rank"], strict=True))).astype(float)
+    noisy.insert(1, "clean_rank", ranks)  # beside the rank: visible without scrolling past the candidate text
+    return noisy_text, clean, noisy

@@ -47,6 +47,9 @@ def _readme(folder: Path, plan: dict, rendered: bool) -> str:
             "- `figures/*.{png,svg,pdf}`: curves against alpha / lambda with 95% CI bands, bars per language slice"
             if rendered
             else "- `figures/*.json`: Plotly figures (no Chromium was available to render PNG / SVG / PDF)",
+            "- `robustness.csv`, `tables/robustness--*`, `figures/robustness--*` (studies with query noise): mAP on "
+            "clean and perturbed queries per arm, the drop with its paired CI / corrected p / MDE, the drop relative "
+            "to the baseline's, and curves of mAP against the noise level",
             "- `plan.json`: the runs, evaluation sets, languages seen in training and the study file's options",
             "",
             "Statistics: paired randomisation test over questions (translations together) on seed-averaged "
@@ -92,7 +95,9 @@ def paper_bundle(folder: str | Path, render: bool = True) -> bytes:
     buf = io.BytesIO()
     rendered = render
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for f in ("report.md", "results.csv", "plan.json"):
+        for f in ("report.md", "results.csv", "plan.json", "robustness.csv"):
+            if f == "robustness.csv" and not (folder / f).is_file():
+                continue  # only studies with [eval] noise have it
             z.write(folder / f, f)
         for f in sorted((folder / "tables").glob("*")):
             z.write(f, f"tables/{f.name}")

@@ -23,6 +23,10 @@ DEFAULT_SECONDS_PER_PAIR = 1.2 / 16  # training, 2 idle cores, seq 64, frozen wo
 DEFAULT_TEXTS_PER_SECOND = 85.0  # cold encoding with multilingual-e5-small, 2 idle cores
 MERGE_SECONDS = 15.0  # read two models, interpolate, write one
 LOAD_SECONDS = 10.0  # model load + data set-up per trained / evaluated run
+# a masked-LM (DAPT) step of 8 passages with multilingual-e5-small: measured 72.3 s for 4 steps (`dapt --steps 4
+# --batch-size 8 --max-seq-length 128`, 2 cores shared with a training job); the 250k-word output layer and the
+# optimizer over all weights dominate, so the step costs about the same for short and long passages
+DAPT_SECONDS_PER_STEP_OF_8 = 18.0
 
 
 def studies_dir(explicit: str | Path | None = None) -> Path:
@@ -68,6 +72,14 @@ class Plan:
     seen_languages: list[str]
     rates: dict
     mde: list[str] = field(default_factory=list)  # projected MDE lines (from a finished size of the study)
+    noisy: list[dict] = field(default_factory=list)  # name, base, noise, family, level, seed, queries
+    dictionaries: dict = field(default_factory=dict)  # folder, pairs to induce, texts to encode
+    dapt: list[dict] = field(default_factory=list)  # DAPT stages: folder, steps, batch size, done steps, source
+
+    @property
+    def eval_names(self) -> list[str]:
+        """Every evaluated set: the clean ones, then their noisy versions."""
+        return [d["name"] for d in self.datasets] + [d["name"] for d in self.noisy]
 
     def to_dict(self) -> dict:
         return json.loads(json.dumps(asdict(self)))
@@ -75,7 +87,7 @@ class Plan:
     @property
     def evaluations(self) -> list[tuple[str, str, bool]]:
         """(run, data set, on disk) for every evaluation of the study."""
-        return [(c.run, d["name"], d["name"] in c.evals_done) for c in self.cells for d in self.datasets]
+        return [(c.run, name, name in c.evals_done) for c in self.cells for name in self.eval_names]
 
     def estimate_seconds(self) -> dict[str, float]:
         """Remaining seconds by activity (training, merging, encoding) from the plan's rates."""
@@ -85,16 +97,33 @@ class Plan:
             if c.kind == "train" and c.state != "done"
         )
         merge = sum(MERGE_SECONDS for c in self.cells if c.kind == "merge" and c.state != "done")
+        clean = {d["name"] for d in self.datasets}
         texts = {d["name"]: d["queries"] + d["candidates"] for d in self.datasets}
+        # a noisy evaluation encodes its perturbed queries; the candidates come from the embedding cache
+        texts.update({d["name"]: d["queries"] for d in self.noisy})
         # a merge at lambda 0 or 1 is a copy of a trained model: its embeddings are in the cache already
         encode = sum(
             (0.0 if c.kind == "merge" and c.lam in (0.0, 1.0) else texts[d] / self.rates["texts_per_second"])
-            + LOAD_SECONDS
+            + (LOAD_SECONDS if d in clean else 0.0)  # the model loads once per run for all its sets
             for c in self.cells
             for d in texts
             if d not in c.evals_done
         )
-        return {"train": train, "merge": merge, "evaluate": encode, "total": train + merge + encode}
+        dicts = self.dictionaries.get("texts", 0) / self.rates["texts_per_second"] + (
+            LOAD_SECONDS if self.dictionaries.get("todo") else 0.0
+        )
+        dapt = sum(
+            (d["steps"] - d["done_steps"]) * DAPT_SECONDS_PER_STEP_OF_8 * max(1.0, d["batch_size"] / 8) + LOAD_SECONDS
+            for d in self.dapt
+            if d["state"] != "done"
+        )
+        total = train + merge + encode + dicts + dapt
+        out = {"train": train, "merge": merge, "evaluate": encode}
+        if self.dictionaries:
+            out["dictionaries"] = dicts
+        if self.dapt:
+            out["dapt"] = dapt
+        return {**out, "total": total}
 
     def describe(self) -> str:
         """The dry run's text: runs, evaluations, what exists, and the estimate."""
@@ -107,7 +136,28 @@ class Plan:
                 f"  {d['name']} ({d['spec']}): {how}, {d['queries']} queries, {d['candidates']} candidates, "
                 f"languages {', '.join(d['languages'])}"
             )
+        for d in self.noisy:
+            lines.append(
+                f"  {d['name']}: {d['base']} with queries perturbed by {d['noise']} (seed {d['seed']}; "
+                f"{d['changed']} of {d['queries']} queries changed; candidates clean)"
+            )
         lines.append(f"languages seen in training: {', '.join(self.seen_languages)}")
+        if self.dictionaries:
+            d = self.dictionaries
+            lines.append(
+                f"dictionaries (for @induced): {len(d['pairs'])} pairs in {d['folder']}, "
+                + (
+                    f"{len(d['todo'])} to induce ({', '.join(f'{a}->{b}' for a, b in d['todo'])})"
+                    if d["todo"]
+                    else "all on disk"
+                )
+            )
+        for d in self.dapt:
+            state = {"done": "on disk", "partial": f"resume at step {d['done_steps']}", "todo": "to do"}[d["state"]]
+            lines.append(
+                f"DAPT stage {d['folder']}: masked-LM {d['steps']} steps x batch {d['batch_size']} on {d['source']} "
+                f"[{state}]"
+            )
         lines.append(f"runs ({len(self.cells)}):")
         for c in self.cells:
             what = {
@@ -124,6 +174,13 @@ class Plan:
             lines.append(f"  {c.run}: {what} [{state}; {evals}]")
         todo = [e for e in self.evaluations if not e[2]]
         lines.append(f"evaluations: {len(self.evaluations)} ({len(self.evaluations) - len(todo)} on disk)")
+        if self.noisy:
+            noisy = {d["name"] for d in self.noisy}
+            n_noisy = [e for e in self.evaluations if e[1] in noisy]
+            lines.append(
+                f"  of which noisy: {len(n_noisy)} ({sum(e[2] for e in n_noisy)} on disk; each encodes its "
+                "perturbed queries only, the candidates come from the embedding cache of the clean evaluation)"
+            )
         est = self.estimate_seconds()
         lines.append(
             "estimated wall time: "
@@ -196,6 +253,35 @@ def eval_datasets(spec: StudySpec, data_dir=None) -> list:
     ]
 
 
+def noisy_datasets(spec: StudySpec, datasets: list) -> list[tuple]:
+    """``(clean, noisy)`` pairs: each evaluation set with its queries perturbed by each ``[eval] noise`` spec."""
+    from hybrid_core.augment.perturb import perturb_queries
+
+    return [(ds, perturb_queries(ds, noise, spec.noise_seed)) for noise in spec.noise for ds in datasets]
+
+
+def noisy_info(pairs: list[tuple]) -> list[dict]:
+    """Plan entries of the noisy sets (what the analysis and the dry run need to know about them)."""
+    from hybrid_core.analysis.robustness import parse_noisy_name
+
+    out = []
+    for clean, noisy in pairs:
+        _, items, seed = parse_noisy_name(noisy.name)
+        out.append(
+            {
+                "name": noisy.name,
+                "base": clean.name,
+                "noise": ",".join(f"{k}:{r:g}" for k, r in items),
+                "family": "+".join(k for k, _ in items),
+                "level": float(sum(r for _, r in items)),
+                "seed": seed,
+                "queries": len(noisy.queries),
+                "changed": int((noisy.queries["text"].to_numpy() != clean.queries["text"].to_numpy()).sum()),
+            }
+        )
+    return out
+
+
 def seen_languages(spec: StudySpec, data_dir=None) -> list[str]:
     """Languages in the training pairs of every trained arm (train data, minus held-out languages)."""
     from hybrid_core.data.specs import load_data_spec
@@ -264,13 +350,18 @@ def _share_identical_runs(spec: StudySpec, store: RunStore, cells: list[Cell]) -
             c.sources = [renamed.get(s, s) for s in c.sources]
 
 
-def build_plan(spec: StudySpec, *, runs_dir=None, data_dir=None, datasets=None, out_root=None) -> Plan:
-    """The plan of ``spec`` against the run store (loads the evaluation sets: bad specs fail here)."""
+def build_plan(spec: StudySpec, *, runs_dir=None, data_dir=None, datasets=None, noisy=None, out_root=None) -> Plan:
+    """The plan of ``spec`` against the run store (loads the evaluation sets: bad specs fail here).
+
+    ``noisy``: the ``(clean, noisy)`` pairs of :func:`noisy_datasets` when the caller has them already."""
     from hybrid_core.evaluation.run_eval import data_key, result_name
 
     store = RunStore(runs_dir)
     datasets = datasets if datasets is not None else eval_datasets(spec, data_dir)
-    fps = {result_name(ds.name, spec.precision): data_key(ds, spec.precision) for ds in datasets}
+    noisy = noisy if noisy is not None else noisy_datasets(spec, datasets)
+    fps = {
+        result_name(ds.name, spec.precision): data_key(ds, spec.precision) for ds in [*datasets, *(n for _, n in noisy)]
+    }
     cells = [Cell(spec.base_run, "base", "base", "base", None)]
     for seed in spec.seeds:
         for arm in spec.arms:
@@ -293,9 +384,60 @@ def build_plan(spec: StudySpec, *, runs_dir=None, data_dir=None, datasets=None, 
         }
         for ds, spec_text in zip(datasets, spec.eval_data, strict=True)
     ]
-    plan = Plan(spec.name, spec.size, spec.path, cells, ds_info, seen_languages(spec, data_dir), measured_rates(store))
+    plan = Plan(
+        spec.name,
+        spec.size,
+        spec.path,
+        cells,
+        ds_info,
+        seen_languages(spec, data_dir),
+        measured_rates(store),
+        noisy=noisy_info(noisy),
+    )
+    plan.dapt = dapt_stages(spec)
+    if spec.dictionaries is not None:
+        from hybrid_core.studies import dictionaries
+
+        todo = dictionaries.missing(spec.dictionaries, spec.base_model, spec.train)
+        plan.dictionaries = {
+            "folder": str(dictionaries.folder(spec.dictionaries, spec.base_model, spec.train)),
+            "pairs": [list(p) for p in dictionaries.pairs_of(spec.dictionaries)],
+            "todo": [list(p) for p in todo],
+            "texts": 2 * spec.dictionaries["max_pairs"] * len(todo),
+        }
     plan.mde = projected_mde(spec, plan, out_root)
     return plan
+
+
+def dapt_stages(spec: StudySpec) -> list[dict]:
+    """The study's masked-LM stages (one per distinct DAPT config), their arms, source and what is on disk."""
+    from hybrid_core.io_utils import read_json
+    from hybrid_core.training.dapt import INFO_FILE
+
+    stages: dict[str, dict] = {}
+    for arm in spec.arms:
+        cfg = spec.dapt_config(arm)
+        if cfg is None:
+            continue
+        folder = spec.dapt_folder(arm)
+        if str(folder) in stages:
+            stages[str(folder)]["arms"].append(arm.label)
+            continue
+        info = read_json(folder / INFO_FILE) if (folder / INFO_FILE).is_file() else {}
+        done = info.get("status") == "done" and (folder / "model").is_dir()
+        stages[str(folder)] = {
+            "folder": str(folder),
+            "arms": [arm.label],
+            "steps": cfg.steps,
+            "batch_size": cfg.batch_size,
+            "done_steps": int(info.get("steps") or 0),
+            "state": "done" if done else ("partial" if info else "todo"),
+            # what dapt.py records as dapt_source; "target-set" text is the evaluation domain (unlabeled)
+            "source": f"file:{Path(cfg.text_file).name}"
+            if cfg.text_file
+            else f"target-set:{cfg.data}" + (f"[{','.join(cfg.languages)}]" if cfg.languages else ""),
+        }
+    return list(stages.values())
 
 
 def projected_mde(spec: StudySpec, plan: Plan, out_root=None) -> list[str]:

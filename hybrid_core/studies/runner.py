@@ -25,15 +25,14 @@ from hybrid_core.analysis import stats
 from hybrid_core.io_utils import atomic_path, read_json, write_json
 from hybrid_core.runs import RunStore, now_iso
 from hybrid_core.studies import slices as slicing
-from hybrid_core.studies.plan import Plan, build_plan, eval_datasets, studies_dir
+from hybrid_core.studies.plan import Plan, build_plan, eval_datasets, noisy_datasets, studies_dir
 from hybrid_core.studies.spec import StudyError, StudySpec
 
 
 def study_folder(spec: StudySpec, out_root=None) -> Path:
     """``<studies>/<name>/<size>/``; ``<size>-int8`` when the study encodes in int8 (the fp32 tables stay)."""
-    return (
-        studies_dir(out_root) / spec.name / (spec.size if spec.precision == "fp32" else f"{spec.size}-{spec.precision}")
-    )
+    size = spec.size if spec.precision == "fp32" else f"{spec.size}-{spec.precision}"
+    return studies_dir(out_root) / spec.name / size
 
 
 def _write_status(folder: Path, **fields) -> None:
@@ -58,13 +57,16 @@ def run_study(
 
     Both write ``plan.json``, so a dry-run study is listed as *planned* with its estimate.
     """
+    from hybrid_core.augment.perturb import save_run_query_texts
     from hybrid_core.evaluation.run_eval import evaluate_model_as_run, evaluate_run
     from hybrid_core.models.loading import DEFAULT_MODEL
     from hybrid_core.training.trainer import TrainConfigError, finished_run, train
 
     store = RunStore(runs_dir)
-    datasets = eval_datasets(spec, data_dir)
-    plan = build_plan(spec, runs_dir=runs_dir, data_dir=data_dir, datasets=datasets, out_root=out_root)
+    clean = eval_datasets(spec, data_dir)
+    noisy = noisy_datasets(spec, clean)
+    datasets = [*clean, *(n for _, n in noisy)]  # every cell: the clean sets, then their noisy versions
+    plan = build_plan(spec, runs_dir=runs_dir, data_dir=data_dir, datasets=clean, noisy=noisy, out_root=out_root)
     folder = study_folder(spec, out_root)
     log(plan.describe())
     folder.mkdir(parents=True, exist_ok=True)
@@ -75,12 +77,16 @@ def run_study(
     t_all = time.perf_counter()
     timings: dict[str, float] = {}
     try:
+        if spec.dictionaries is not None:  # the @induced dictionaries, once (kept files are not redone)
+            from hybrid_core.studies import dictionaries
+
+            dictionaries.induce(spec.dictionaries, spec.base_model, spec.train, data_dir=data_dir, log=log)
         for i, cell in enumerate(plan.cells):
             _write_status(folder, current=cell.run, done=i)
             log(f"[{i + 1}/{len(plan.cells)}] {cell.run}")  # a job's progress bar reads this
             t0 = time.perf_counter()
             if cell.kind == "base":
-                evaluate_model_as_run(
+                run, _ = evaluate_model_as_run(
                     spec.base_model or DEFAULT_MODEL,
                     datasets,
                     run_name=cell.run,
@@ -101,6 +107,7 @@ def run_study(
                     # a folder without run.json: killed while the folder was being created
                     if not store.exists(cell.run) and store.path(cell.run).exists():
                         shutil.rmtree(store.path(cell.run))
+                    _dapt_stage(spec, spec.arm(cell.arm), data_dir, log)
                     run = train(
                         cfg,
                         cell.run,
@@ -114,6 +121,7 @@ def run_study(
             else:
                 run = _merge(spec, cell, store, log)
                 evaluate_run(run, datasets, progress=progress, log=log, precision=spec.precision)
+            save_run_query_texts(run, noisy, overwrite=False)  # what each noisy evaluation scored
             timings[cell.run] = round(time.perf_counter() - t0, 1)
             _write_runs(folder, spec, plan, store, timings)
         _write_status(folder, state="analysing", done=len(plan.cells), current=None)
@@ -124,6 +132,22 @@ def run_study(
         raise
     log(f"study {spec.name} ({spec.size}) done in {(time.perf_counter() - t_all) / 60:.1f} min -> {folder}")
     return plan, folder
+
+
+def _dapt_stage(spec: StudySpec, arm, data_dir, log) -> None:
+    """Run (or resume, or reuse) the masked-LM stage ``arm`` starts from, if it has one."""
+    from hybrid_core.training.dapt import INFO_FILE, dapt_info, run_dapt
+
+    cfg = spec.dapt_config(arm)
+    if cfg is None:
+        return
+    folder = spec.dapt_folder(arm)
+    info = dapt_info(folder / "model")
+    if info and info.get("status") == "done":
+        log(f"{arm.label}: DAPT stage {folder} on disk, reusing it")
+        return
+    log(f"{arm.label}: DAPT stage into {folder}")
+    run_dapt(cfg, folder, resume=(folder / INFO_FILE).is_file(), data_dir=data_dir, log=log)
 
 
 def _spec_dict(spec: StudySpec) -> dict:
@@ -228,5 +252,24 @@ def analyse(spec: StudySpec, plan: Plan, folder: Path, *, store: RunStore, n_boo
     for stem, fig in study_figures(tidy).items():
         with atomic_path(folder / "figures" / f"{stem}.json") as tmp:
             tmp.write_text(fig.to_json(), encoding="utf-8")
+    if plan.noisy:
+        from hybrid_core.studies.robustness import robustness_results, write_robustness
+
+        rob = robustness_results(
+            arms,
+            plan.datasets,
+            plan.noisy,
+            slices_for(spec, plan),
+            spec.baseline,
+            store=store,
+            arm_info=info,
+            correction=spec.correction,
+            n_boot=n_boot,
+            n_perm=n_perm,
+        )
+        _, report = write_robustness(rob, folder, pd_plan, spec.baseline, spec.correction)
+        text = (folder / "report.md").read_text(encoding="utf-8")
+        with atomic_path(folder / "report.md") as tmp:
+            tmp.write_text(text + "\n# Robustness to query noise\n\n" + "\n".join(report) + "\n", encoding="utf-8")
     log(f"statistics, tables and figures in {time.perf_counter() - t0:.1f} s -> {folder}")
     return tidy

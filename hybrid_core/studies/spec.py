@@ -44,6 +44,18 @@ how its tables are sliced::
     seeds = [0]
     max_questions = 40
 
+Robustness and augmentation (see the README's studies section):
+
+- ``[eval] noise = ["typos:0.1", ...]`` and ``noise_seed``: every cell is also evaluated on each set with its
+  queries perturbed (:mod:`hybrid_core.studies.robustness` analyses it); sizes may override both;
+- ``[dictionaries]`` (languages, pivot, max_pairs, min_count, method, seed): how the ``@induced`` dictionaries
+  named in an ``augment`` / ``translate_train`` option are induced (:mod:`hybrid_core.studies.dictionaries`);
+- an arm's ``dapt = {steps = 200, text = "target", ...}``: a masked-LM stage before training (cached,
+  resumable; ``text``: "target" = the first evaluation set's passages, a data spec, or "file:<path>");
+  ``sizes.<size>.dapt_steps`` overrides its steps;
+- the training options ``reduce_languages`` / ``reduce_fraction`` / ``reduce_seed`` / ``translate_train`` work
+  like any other (low-resource simulation, :func:`hybrid_core.training.pairs.reduce_pairs`).
+
 Precedence of training options: ``[train]`` < ``[sizes.<size>]`` < the arm's own keys. Every unknown
 key, wrong type or impossible value raises :class:`StudyError` naming the file and the key.
 """
@@ -75,14 +87,38 @@ TOP_KEYS = {
     "arm",
     "sizes",
     "reported",
+    "dictionaries",
     "share_runs",
 }
-EVAL_KEYS = {"data", "max_questions", "sample_seed", "precision"}
+EVAL_KEYS = {"data", "max_questions", "sample_seed", "noise", "noise_seed", "precision"}
 SLICE_KEYS = {"low_resource", "low_resource_count", "per_language"}
-ARM_KEYS = {"name", "merge", "series"}
-SIZE_EXTRA_KEYS = {"seeds", "max_questions", "sample_seed", "data", "description", "precision"}
+ARM_KEYS = {"name", "merge", "dapt", "series"}
+#: Keys of an arm's ``dapt = {...}`` table (a masked-LM stage before training; hybrid_core.training.dapt).
+DAPT_KEYS = {
+    "text",
+    "languages",
+    "steps",
+    "batch_size",
+    "lr",
+    "warmup_steps",
+    "mlm_probability",
+    "max_seq_length",
+    "seed",
+    "checkpoint_every",
+}
+SIZE_EXTRA_KEYS = {
+    "seeds",
+    "max_questions",
+    "sample_seed",
+    "data",
+    "noise",
+    "noise_seed",
+    "dapt_steps",
+    "description",
+    "precision",
+}
 #: Options whose value is itself a list: a grid over them is a list of lists.
-LIST_OPTIONS = {"train_languages", "exclude_languages"}
+LIST_OPTIONS = {"train_languages", "exclude_languages", "reduce_languages"}
 #: Keys set by the study itself, not by the file's [train] / arm tables.
 RESERVED_TRAIN_KEYS = {"seed", "model", "eval_data", "eval_max_questions", "eval_every"}
 
@@ -108,6 +144,7 @@ class Arm:
     axis: float | None = None  # the arm's x position in curves: effective alpha or lambda
     axis_name: str | None = None  # "alpha" or "lambda"
     name: str = ""  # the [[arm]] table's name (error messages name it)
+    dapt: tuple[tuple[str, Any], ...] | None = None  # DaptConfig options of a masked-LM stage before training
 
     @property
     def is_merge(self) -> bool:
@@ -138,16 +175,55 @@ class StudySpec:
     reported: bool  # show the paper's published numbers beside the measured table
     share_runs: bool  # reuse a finished run of any study trained with identical options (trainer.trained_alike)
     sizes: tuple[str, ...]  # sizes the file defines
+    noise: tuple[str, ...] = ()  # noise specs: every cell is also evaluated on queries perturbed so
+    noise_seed: int = 0  # seed of the query noise
+    dictionaries: dict | None = None  # [dictionaries]: how "@induced" dictionaries are made (studies.dictionaries)
 
     def train_config(self, arm: Arm, seed: int):
         """The TrainConfig of ``arm`` at ``seed`` (not for merge arms)."""
         from hybrid_core.training.trainer import TrainConfig, validate_config
 
         opts = {**self.train, **arm.options, "seed": seed, "model": self.base_model}
+        if arm.dapt is not None:
+            opts["model"] = str(self.dapt_folder(arm) / "model")  # training starts from the DAPT model
+        if self.dictionaries is not None:
+            from hybrid_core.studies import dictionaries
+
+            for k in ("augment", "translate_train"):
+                if isinstance(opts.get(k), str):
+                    opts[k] = dictionaries.resolve(opts[k], self.dictionaries, self.base_model, self.train)
         for k in LIST_OPTIONS:
             if opts.get(k) is not None:
                 opts[k] = tuple(opts[k])
         return validate_config(TrainConfig.from_dict(opts))
+
+    def dapt_config(self, arm: Arm):
+        """The :class:`~hybrid_core.training.dapt.DaptConfig` of ``arm``'s masked-LM stage (None without one)."""
+        if arm.dapt is None:
+            return None
+        from hybrid_core.training.dapt import DaptConfig, validate
+
+        o = dict(arm.dapt)
+        text = o.pop("text", "target")
+        source = {"text_file": text[5:]} if text.startswith("file:") else {"data": self.dapt_data(text)}
+        if o.get("languages") is not None:
+            o["languages"] = tuple(o["languages"])
+        return validate(DaptConfig(model=self.base_model, **source, **o))
+
+    def dapt_data(self, text: str) -> str:
+        """``"target"`` is the study's first evaluation set (its candidate passages, whole); else a data spec."""
+        return self.eval_data[0] if text == "target" else text
+
+    def dapt_folder(self, arm: Arm) -> Path:
+        """``<cache>/dapt/<hash of the DAPT config>``: one stage shared by every arm, seed and study asking for it."""
+        import hashlib
+        import json
+
+        from hybrid_core import paths
+
+        cfg = self.dapt_config(arm).to_dict()
+        key = hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:12]
+        return paths.cache_dir() / "dapt" / key
 
     def run_name(self, arm: Arm, seed: int | None) -> str:
         return f"{self.name}-{self.size}-{arm.label}" + (f"-s{seed}" if seed is not None else "")
@@ -234,6 +310,9 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
         raise StudyError(f"{path}: sizes.{size}: this study defines no size {size!r} (defined: {defined})")
     over = dict(sizes_raw.get(size, {}))
     over.pop("description", None)
+    dapt_steps = over.pop("dapt_steps", None)
+    if dapt_steps is not None and (not isinstance(dapt_steps, int) or isinstance(dapt_steps, bool) or dapt_steps < 1):
+        fail(f"sizes.{size}.dapt_steps", f"must be a positive integer, got {dapt_steps!r}")
     where_over = f"sizes.{size}"
 
     def source(key: str, default_where: str) -> str:
@@ -271,6 +350,11 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
     precision = ev.get("precision", "fp32")
     if precision not in PRECISIONS:
         fail(eval_where["precision"], f"must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+
+    noise = _noise_specs(ev.get("noise", []), eval_where["noise"], fail)
+    noise_seed = ev.get("noise_seed", 0)
+    if not isinstance(noise_seed, int) or isinstance(noise_seed, bool) or noise_seed < 0:
+        fail(eval_where["noise_seed"], f"must be an integer >= 0, got {noise_seed!r}")
 
     train = dict(check_keys(raw.get("train", {}), train_keys, "train"))
     train_where = {k: "train." + k for k in train}
@@ -315,13 +399,17 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
         series = a.get("series", arm_name)
         if not isinstance(series, str) or not series:
             fail(f"{where}.series", f"must be a non-empty string (arms with one series share a curve), got {series!r}")
+        dapt = _dapt_options(a.pop("dapt", None), f"{where}.dapt", dapt_steps, fail) if "dapt" in a else None
         if "merge" in a:
+            if dapt is not None:
+                fail(f"{where}.dapt", "a merge arm takes only name, series and merge = [arm_a, arm_b, lambda]")
             extra = sorted(set(a) - {"name", "merge", "series"})
             if extra:
                 fail(f"{where}.{extra[0]}", "a merge arm takes only name, series and merge = [arm_a, arm_b, lambda]")
             arms.extend(_merge_arms(a["merge"], arm_name, where, fail, series))
         else:
-            arms.extend(_grid_arms({k: v for k, v in a.items() if k != "series"}, arm_name, where, fail, series))
+            grid = _grid_arms({k: v for k, v in a.items() if k != "series"}, arm_name, where, fail, series)
+            arms.extend(dataclasses.replace(x, dapt=dapt) for x in grid)
     labels = [x.label for x in arms]
     dup = sorted({x for x in labels if labels.count(x) > 1})
     if dup:
@@ -339,6 +427,15 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
     if baseline not in labels:
         fail("baseline", f"{baseline!r} is not an arm of this study (arms: {', '.join(labels)})")
 
+    from hybrid_core.studies import dictionaries
+
+    dict_settings = dictionaries.check(raw.get("dictionaries"), "dictionaries", fail)
+    for x in arms:
+        for k in ("augment", "translate_train"):
+            v = {**train, **x.options}.get(k)
+            if isinstance(v, str) and dictionaries.TOKEN in v and dict_settings is None:
+                where = f"arm ({x.series}).{k}" if k in x.options else train_where.get(k, k)
+                fail(where, f"{v!r} names {dictionaries.TOKEN} dictionaries: add a [dictionaries] table saying how")
     spec = StudySpec(
         name=name,
         path=path,
@@ -360,11 +457,24 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
         reported=reported,
         share_runs=share_runs,
         sizes=tuple(sizes_raw),
+        noise=noise,
+        noise_seed=noise_seed,
+        dictionaries=dict_settings,
     )
     # every trained cell must be a valid TrainConfig; the first invalid option names its key
+    from hybrid_core.training.dapt import DaptError
     from hybrid_core.training.samplers import SamplerError
     from hybrid_core.training.trainer import TrainConfigError
 
+    for x in arms:
+        try:
+            cfg = spec.dapt_config(x)
+        except DaptError as exc:
+            fail(f"arm ({x.series}).dapt", str(exc))
+        if cfg is not None and cfg.text_file is not None and not Path(cfg.text_file).is_file():
+            fail(f"arm ({x.series}).dapt.text", f"{cfg.text_file}: text file not found")
+        if cfg is not None and cfg.data is not None:
+            parse_data_spec(cfg.data)
     for x in arms:
         if x.is_merge:
             continue
@@ -379,9 +489,69 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
             if keys:
                 key = f"{key}.{keys[0]}" if keys[0] in x.options else train_where[keys[0]]
             fail(key, f"arm {x.label!r}: {exc}")
+    from hybrid_core.augment import AugmentError
+    from hybrid_core.augment.training import build_augmenter
+
     for x in arms:
         validate_name(spec.run_name(x, max(seeds)))
+        aug = {**train, **x.options}.get("augment")
+        if isinstance(aug, str) and aug:  # @induced dictionaries are made later: check the syntax only
+            try:
+                build_augmenter(aug, {**train, **x.options}.get("augment_prob", 0.5), 0, dictionaries.TOKEN not in aug)
+            except AugmentError as exc:
+                fail(f"arm ({x.series}).augment" if "augment" in x.options else train_where["augment"], str(exc))
     return spec
+
+
+def _dapt_options(value: Any, where: str, size_steps: int | None, fail) -> tuple[tuple[str, Any], ...]:
+    """An arm's ``dapt = {steps = 200, text = "target"}`` (``text``: "target", a data spec or "file:<path>")."""
+    if not isinstance(value, dict):
+        fail(where, 'must be a table such as { steps = 200, text = "target" }')
+    unknown = sorted(set(value) - DAPT_KEYS)
+    if unknown:
+        fail(f"{where}.{unknown[0]}", f"unknown key (known: {', '.join(sorted(DAPT_KEYS))})")
+    text = value.get("text", "target")
+    if not isinstance(text, str) or not text.strip() or text == "file:":
+        fail(f"{where}.text", f'must be "target", a data spec or "file:<path>", got {text!r}')
+    for k in ("steps", "batch_size", "warmup_steps", "max_seq_length", "seed", "checkpoint_every"):
+        v = value.get(k)
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
+            fail(f"{where}.{k}", f"must be an integer >= 0, got {v!r}")
+    for k in ("lr", "mlm_probability"):
+        v = value.get(k)
+        if v is not None and (not isinstance(v, int | float) or isinstance(v, bool)):
+            fail(f"{where}.{k}", f"must be a number, got {v!r}")
+    langs = value.get("languages")
+    if langs is not None and (not isinstance(langs, list) or not all(isinstance(x, str) and x for x in langs)):
+        fail(f"{where}.languages", f"must be a list of language codes, got {langs!r}")
+    out = {**value, "text": text}
+    if size_steps is not None:
+        out["steps"] = size_steps
+    return tuple(sorted(out.items(), key=lambda kv: kv[0]))
+
+
+def _noise_specs(value: Any, where: str, fail) -> tuple[str, ...]:
+    """``[eval] noise``: a list of noise specs (``"typos:0.1"``, ``"casing:1,diacritics:1"``), each a distinct level."""
+    from hybrid_core.augment import AugmentError
+    from hybrid_core.augment.noise import noise_label, parse_noise_spec
+
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        fail(where, f'must be a list of noise specs such as ["typos:0.05", "typos:0.1"], got {value!r}')
+    labels = []
+    for v in value:
+        try:
+            items = parse_noise_spec(v)
+        except AugmentError as exc:
+            fail(where, str(exc))
+        if not items or all(rate == 0 for _, rate in items):
+            fail(where, f"{v!r} perturbs nothing (the clean evaluation is always done)")
+        labels.append(noise_label(v))
+    dup = sorted({x for x in labels if labels.count(x) > 1})
+    if dup:
+        fail(where, f"names the same noise twice ({dup[0]})")
+    return tuple(v.strip() for v in value)
 
 
 def check_option_type(key: str, value: Any, where: str, fail) -> None:

@@ -54,6 +54,11 @@ class TrainConfig:
     exclude_languages: tuple[str, ...] | None = None  # held-out languages: no pair has them on either side
     augment: str | None = None  # training-query augmentation, e.g. "noise=typos:0.1" (hybrid_core.augment.training)
     augment_prob: float = 0.5  # share of training queries augmented when `augment` is set
+    reduce_languages: tuple[str, ...] | None = None  # low-resource simulation: cut these languages' training pairs
+    reduce_fraction: float = 0.1  # share of their questions kept (seeded by reduce_seed; other languages untouched)
+    reduce_seed: int = 0  # seed of that cut (shared by every arm and seed of a study: one cut, many models)
+    translate_train: str | None = None  # restore cut queries by translation: "parallel" (ORACLE) or "dictionary@f+g"
+    translate_source: str = "en"  # the language translate-train translates from
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
@@ -63,7 +68,7 @@ class TrainConfig:
         if unknown:
             raise TrainConfigError(f"unknown training option(s) {unknown}; known: {', '.join(sorted(known))}")
         d = {k: v for k, v in d.items() if k in known}
-        for key in ("train_languages", "exclude_languages"):
+        for key in ("train_languages", "exclude_languages", "reduce_languages"):
             if d.get(key) is not None:
                 d[key] = tuple(d[key])
         return cls(**d)
@@ -116,6 +121,31 @@ def validate_config(cfg: TrainConfig) -> TrainConfig:
     if cfg.eval_data:
         leak = leak_message(cfg.train_data, cfg.train_split, cfg.eval_data)
         need(leak is None, leak or "")
+    need(
+        cfg.reduce_languages is None
+        or (len(cfg.reduce_languages) > 0 and all(isinstance(x, str) and x for x in cfg.reduce_languages)),
+        f"reduce_languages must be a non-empty list of language codes or None, got {cfg.reduce_languages!r}",
+    )
+    need(
+        not isinstance(cfg.reduce_fraction, bool)
+        and isinstance(cfg.reduce_fraction, int | float)
+        and 0 < cfg.reduce_fraction <= 1,
+        f"reduce_fraction must be in (0, 1], got {cfg.reduce_fraction!r}",
+    )
+    need(
+        isinstance(cfg.reduce_seed, int) and cfg.reduce_seed >= 0, f"reduce_seed must be >= 0, got {cfg.reduce_seed!r}"
+    )
+    if cfg.translate_train is not None:
+        need(
+            cfg.translate_train == "parallel" or cfg.translate_train.startswith("dictionary@"),
+            f"translate_train must be 'parallel' (oracle) or 'dictionary@<src>-<tgt>.txt[+...]', got "
+            f"{cfg.translate_train!r}",
+        )
+        need(cfg.reduce_languages is not None, "translate_train restores the pairs cut by reduce_languages: set it")
+        need(
+            cfg.translate_source not in (cfg.reduce_languages or ()),
+            f"translate_source {cfg.translate_source!r} is itself in reduce_languages",
+        )
     return dataclasses.replace(cfg, sampler=sampler, alpha=float(cfg.alpha))
 
 
@@ -150,8 +180,12 @@ def default_train_split(eval_data: str | None) -> str:
 
 
 def config_diff(old: dict, new: dict) -> dict[str, tuple[Any, Any]]:
-    """``{key: (old, new)}`` for the options that differ, ignoring RESUME_SAFE_KEYS and ``base_model``."""
+    """``{key: (old, new)}`` for the options that differ, ignoring RESUME_SAFE_KEYS and ``base_model``.
+
+    An option missing from ``old`` (a run made before the option existed) counts as its default."""
     old, new = json.loads(json.dumps(old)), json.loads(json.dumps(new))
+    defaults = json.loads(json.dumps(asdict(TrainConfig())))
+    old = {**{k: v for k, v in defaults.items() if k not in old and k in new}, **old}
     keys = (set(old) | set(new)) - RESUME_SAFE_KEYS - {"base_model"}
     return {k: (old.get(k), new.get(k)) for k in sorted(keys) if old.get(k) != new.get(k)}
 

@@ -8,6 +8,7 @@ draw from a PairSet are in :mod:`hybrid_core.training.samplers`.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -166,3 +167,70 @@ def build_pairs(dataset: RetrievalDataset, languages: Sequence[str] | None = Non
         paragraph_members=members,
         group_text_ids=[frozenset(t) for t in group_texts],
     )
+
+
+def reduce_pairs(
+    pairs: PairSet, languages: Sequence[str], fraction: float, seed: int = 0
+) -> tuple[PairSet, pd.DataFrame]:
+    """Simulate a low-resource language: keep ``fraction`` of the questions of each of ``languages``.
+
+    For each listed language L, the questions with a pair involving L (query or passage in L) are
+    sampled without replacement, ``max(1, floor(fraction * n + 0.5))`` of them kept (a generator seeded
+    by ``seed`` and L, so the cut is the same for every arm and training seed); every pair involving L
+    of the other questions is cut. Pairs between other languages stay. Returns the reduced set and the
+    cut pairs (for :func:`translate_train_pairs`).
+
+    Example: 10 questions with en and hi, fraction 0.2 -> 2 questions keep their (en,hi), (hi,en) and
+    (hi,hi) pairs; the other 8 keep only (en,en).
+    """
+    import math
+    import zlib
+
+    df = pairs.pairs
+    cut = np.zeros(len(df), dtype=bool)
+    for lang in dict.fromkeys(languages):
+        involved = ((df["query_language"] == lang) | (df["passage_language"] == lang)).to_numpy()
+        if not involved.any():
+            raise DataError(
+                f"{pairs.name}: reduce_languages names {lang!r}, which has no training pairs; "
+                f"languages with pairs: {pairs.languages}"
+            )
+        qids = sorted(set(df.loc[involved, "question_id"]))
+        n_keep = max(1, math.floor(fraction * len(qids) + 0.5))
+        rng = np.random.default_rng([seed, zlib.crc32(lang.encode("utf-8"))])
+        keep = set(rng.choice(np.array(qids, dtype=object), size=n_keep, replace=False).tolist())
+        cut |= involved & ~df["question_id"].isin(keep).to_numpy()
+    reduced = dataclasses.replace(pairs, pairs=df[~cut].reset_index(drop=True), _fingerprint=[])
+    return reduced, df[cut].reset_index(drop=True)
+
+
+def translate_train_pairs(
+    reduced: PairSet, cut: pd.DataFrame, full: pd.DataFrame, translator, source: str, languages: Sequence[str]
+) -> tuple[PairSet, int]:
+    """Translate-train: give the cut questions their ``languages`` queries back, translated from ``source``.
+
+    Each cut pair whose query is in a reduced language L and whose passage is not in a reduced
+    language returns with the query text ``translator.translate(<source query of the question>,
+    source, L)`` and the query id ``"tt:L:<question id>"`` (marked translated; cf.
+    :func:`hybrid_core.translate.uses.add_translated_queries`); passages in L stay cut (only queries
+    are translated). Questions without a ``source`` query stay cut. With the ``parallel`` backend the
+    translation is the set's own human translation: an oracle upper bound. Returns the set and the
+    number of restored pairs.
+    """
+    reduced_langs = set(languages)
+    src_text = full[full["query_language"] == source].drop_duplicates("question_id")
+    src_text = dict(zip(src_text["question_id"], src_text["query_text"], strict=True))
+    back = cut[
+        cut["query_language"].isin(reduced_langs)
+        & ~cut["passage_language"].isin(reduced_langs)
+        & cut["question_id"].isin(set(src_text))
+    ].copy()
+    for lang, idx in back.groupby("query_language").groups.items():
+        qids = back.loc[idx, "question_id"].tolist()
+        unique = sorted(set(qids))
+        translated = dict(zip(unique, translator.translate([src_text[q] for q in unique], source, lang), strict=True))
+        back.loc[idx, "query_text"] = [translated[q] for q in qids]
+        back.loc[idx, "query_id"] = [f"tt:{lang}:{q}" for q in qids]
+    df = pd.concat([reduced.pairs, back], ignore_index=True)
+    df = df.sort_values(["question_id", "query_language", "passage_language"], kind="stable").reset_index(drop=True)
+    return dataclasses.replace(reduced, pairs=df, _fingerprint=[]), len(back)

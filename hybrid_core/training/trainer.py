@@ -227,6 +227,29 @@ def trained_alike(store: RunStore, cfg: TrainConfig) -> Run | None:
     return None
 
 
+def reduce_and_restore(pairs, cfg: TrainConfig, dataset, log=print) -> dict:
+    """``reduce_languages`` (cut to ``reduce_fraction`` of their questions) and ``translate_train`` (restore the cut
+    queries by translation) applied to ``pairs``; returns ``{"pairs": PairSet, ...counts and translator label}``."""
+    from hybrid_core.training.pairs import reduce_pairs, translate_train_pairs
+
+    full = pairs.pairs
+    reduced, cut = reduce_pairs(pairs, cfg.reduce_languages, cfg.reduce_fraction, cfg.reduce_seed)
+    out = {"languages": list(cfg.reduce_languages), "fraction": cfg.reduce_fraction, "cut_pairs": len(cut)}
+    if cfg.translate_train:
+        from hybrid_core.translate import translator_from_option
+
+        translator = translator_from_option(cfg.translate_train, dataset)
+        reduced, restored = translate_train_pairs(
+            reduced, cut, full, translator, cfg.translate_source, cfg.reduce_languages
+        )
+        out.update(restored_pairs=restored, translator=translator.label)
+    log(
+        f"reduced {', '.join(cfg.reduce_languages)} to {cfg.reduce_fraction:g} of their questions: {len(cut)} pairs "
+        "cut" + (f", {out['restored_pairs']} restored by {out['translator']}" if cfg.translate_train else "")
+    )
+    return {"pairs": reduced, **out}
+
+
 def train(
     config: TrainConfig,
     run_name: str,
@@ -269,6 +292,9 @@ def train(
             split_seed=cfg.split_seed,
         )
         pairs = build_pairs(dataset, languages=cfg.pair_languages(dataset.languages))
+        reduction = reduce_and_restore(pairs, cfg, dataset, log) if cfg.reduce_languages else None
+        if reduction:
+            pairs = reduction.pop("pairs")
         evaluation = eval_sets(cfg, data_dir)  # a bad --eval-data fails here, before any step
         sampler = HybridBatchSampler(
             pairs,
@@ -293,6 +319,8 @@ def train(
                 created.update_info(
                     status="training", steps=0, train_pairs=len(pairs), train_data_fingerprint=dataset.fingerprint()
                 )
+                if reduction:
+                    created.update_info(reduction=reduction)
             barrier()
             run = store.get(run_name)
         start = ckpt[0] if ckpt else 0

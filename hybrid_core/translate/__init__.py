@@ -66,3 +66,18 @@ def check_pair(translator: Translator, src: str, tgt: str) -> None:
             f"{translator.label}: cannot translate {src}->{tgt}; pairs available: {shown or 'none'} "
             f"(backends: {', '.join(BACKENDS)})"
         )
+
+
+def translator_from_option(option: str, dataset=None) -> Translator:
+    """A training option's translator: ``"parallel"`` (the oracle over ``dataset``) or
+    ``"dictionary@en-hi.txt[+hi-en.txt...]"`` (word by word, MUSE files named by their pair)."""
+    if option == "parallel":
+        return get_translator("parallel", dataset=dataset)
+    backend, at, files = option.partition("@")
+    if backend == "dictionary" and at and files.strip():
+        from hybrid_core.augment.codeswitch import dictionary_file
+
+        return get_translator(
+            "dictionary", dictionaries=[dictionary_file(f.strip(), f"translate {option!r}") for f in files.split("+")]
+        )
+    raise TranslateError(f"translator {option!r}: use 'parallel' (oracle) or 'dictionary@<src>-<tgt>.txt[+...]'")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from hybrid_core.studies.tables import read_results
@@ -96,3 +97,42 @@ def test_configs_show_integers_as_integers(dash, monkeypatch, tmp_path) -> None:
     configs = frame(at, column="batch_size")
     assert set(configs["batch_size"]) == {"16"} and set(configs["steps"]) == {"0"} and set(configs["seed"]) == {"0"}
     assert any("No study on disk yet" in i.value for i in at.info)
+
+
+def test_study_with_noisy_evaluation_sets_shows_curves(study, tmp_path, monkeypatch) -> None:
+    """A study whose results hold noisy evaluation sets (``<data>-noise-<spec>-seed<n>``) gets noise curves.
+
+    Stand-in for a study evaluated with ``[eval] noise``: the finished study's rows, copied under two noisy
+    data-set names with lowered values (the curves read only results.csv).
+    """
+    import shutil
+
+    import numpy as np
+
+    from hybrid_core.analysis.robustness import study_noise_table
+    from hybrid_core.augment.perturb import noisy_name
+
+    folder = tmp_path / "studies" / study.parent.name / study.name
+    shutil.copytree(study, folder)
+    tidy = read_results(folder)
+    base = tidy["dataset"].iloc[0]
+    clean = tidy[tidy["dataset"] == base]
+    noisy = [
+        clean.assign(dataset=noisy_name(base, spec, 0), value=clean["value"] - drop)
+        for spec, drop in (("typos:0.1", 0.05), ("typos:0.2", 0.125))
+    ]
+    pd.concat([tidy, *noisy]).to_csv(folder / "results.csv", index=False)
+    monkeypatch.setenv("HYBRID_IR_STUDIES", str(tmp_path / "studies"))
+    at = app("ablations", studies_noise_kind="cross")
+    no_exceptions(at)
+    want = study_noise_table(read_results(folder), base, "all", "map")
+    want = want[want["kind"] == "cross"]
+    fig = next(f for f in figures(at) if "under typos noise" in (f.layout.title.text or ""))
+    lines = {t.name: t for t in fig.data if t.mode == "lines+markers"}
+    assert set(lines) == set(want["series"])
+    for arm, rows in want.groupby("series"):
+        np.testing.assert_array_equal(np.asarray(lines[arm].x, dtype=float), [0.0, 0.1, 0.2])
+        np.testing.assert_allclose(np.asarray(lines[arm].y, dtype=float), rows.sort_values("level")["value"])
+        np.testing.assert_allclose(rows.sort_values("level")["drop"], [0.0, -0.05, -0.125], atol=1e-12)
+    shown = frame(at, column="drop")
+    assert len(shown) == len(want)

@@ -6,6 +6,7 @@ import tomllib
 
 import pytest
 
+from hybrid_core.errors import HybridIRError
 from hybrid_core.studies.spec import StudyError, load_study, parse_study, shipped_studies
 
 GOOD = """
@@ -110,7 +111,16 @@ def test_undefined_size_and_bad_toml(tmp_path) -> None:
 
 
 def test_shipped_studies_parse_at_every_size() -> None:
-    assert shipped_studies() == ["alpha-sweep", "merge", "paper-table", "unseen-languages"]
+    assert shipped_studies() == [
+        "alpha-sweep",
+        "augmentation",
+        "dapt",
+        "low-resource",
+        "merge",
+        "noise-robustness",
+        "paper-table",
+        "unseen-languages",
+    ]
     for name in shipped_studies():
         for size in ("quick", "medium", "full"):
             spec = load_study(name, size)
@@ -118,6 +128,18 @@ def test_shipped_studies_parse_at_every_size() -> None:
     sweep = load_study("alpha-sweep", "medium")
     assert [a.axis for a in sweep.arms if a.series == "hybrid"] == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert sweep.max_questions is None  # medium evaluates whole sets
+    noise = load_study("noise-robustness", "medium")
+    assert (
+        noise.noise == ("typos:0.05", "typos:0.1", "typos:0.2", "casing:1,diacritics:1") and noise.max_questions is None
+    )
+    aug = load_study("augmentation", "quick")
+    assert "@induced" not in aug.train_config(aug.arm("all"), 0).augment and aug.dictionaries["pivot"] == "en"
+    low = load_study("low-resource", "medium")
+    assert low.train_config(low.arm("cut-tt-parallel-oracle"), 0).reduce_languages == ("hi",)
+    dapt = load_study("dapt", "quick")
+    assert (
+        dapt.dapt_config(dapt.arm("hybrid-0.5-dapt")).steps == 20 and dapt.dapt_config(dapt.arm("hybrid-0.5")) is None
+    )
     merge = load_study("merge", "quick")
     assert [a.merge for a in merge.arms if a.is_merge][1] == ("x-y", "x-x-mono", 0.25)
 
@@ -136,3 +158,25 @@ def test_cli_exit_2_with_one_error_line(tmp_path) -> None:
     assert rc == 2
     lines = err.getvalue().strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {path}: train.stepz: unknown key")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", ["quick", "medium", "full"])
+@pytest.mark.parametrize("name", shipped_studies())
+def test_shipped_studies_dry_run_on_the_real_data(name, size, tmp_path, monkeypatch) -> None:
+    """Every preset plans at every size on the real sets (loads them; no model, nothing trained)."""
+    from hybrid_core.studies.runner import run_study
+
+    pytest.importorskip("pyarrow")
+    monkeypatch.setenv("HYBRID_IR_CACHE", str(tmp_path / "cache"))
+    try:
+        spec = load_study(name, size)
+        plan, _ = run_study(
+            spec, runs_dir=tmp_path / "runs", out_root=tmp_path / "studies", dry_run=True, log=lambda *a: None
+        )
+    except HybridIRError as exc:
+        if "not found" in str(exc) or "download" in str(exc):
+            pytest.skip(f"real data not available: {exc}")
+        raise
+    assert plan.estimate_seconds()["total"] > 0 and len(plan.cells) == 1 + len(spec.seeds) * len(spec.arms)
+    assert len(plan.evaluations) == len(plan.cells) * (len(plan.datasets) + len(plan.noisy))

@@ -99,3 +99,46 @@ def test_latex_is_escaped_booktabs_and_compiles(tmp_path) -> None:
     )
     assert out.returncode == 0, out.stdout[-2000:]
     assert (tmp_path / "t.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_paper_claims_verdicts_follow_sign_and_corrected_significance() -> None:
+    from hybrid_core.studies.tables import TIDY_COLUMNS, paper_claims
+
+    def row(arm, axis, kind, metric, delta=float("nan"), sig=None, mde=0.01):
+        return {
+            "dataset": "xq",
+            "slice": "all",
+            "arm": arm,
+            "axis_name": "alpha",
+            "axis": axis,
+            "kind": kind,
+            "metric": metric,
+            "delta": delta,
+            "delta_low": delta - 0.01,
+            "delta_high": delta + 0.01,
+            "p_adj": 0.01 if sig else 0.4,
+            "significant": sig,
+            "mde": mde,
+        }
+
+    rows = [row("hyb", 0.5, k, m) for k, m in [("mono", "map"), ("cross", "map"), ("multi", "map")]]
+    rows += [
+        row("mono", 1.0, "cross", "map", -0.03, True),  # X-X-mono worse on cross: supported
+        row("mono", 1.0, "multi", "map", 0.02, True),  # X-X-mono better on multi: contradicted
+        row("mono", 1.0, "multi", "rank_distance", 5.0, False, mde=12.0),  # n.s.
+        row("xy", 0.0, "mono", "map", -0.004, False, mde=0.0123),
+    ]
+    tidy = pd.DataFrame(rows).reindex(columns=TIDY_COLUMNS)
+    claims = paper_claims(tidy, "hyb").set_index("claim")["verdict"].to_dict()
+    assert claims == {
+        "hybrid >= X-X-mono on cross-lingual mAP": "supported",
+        "hybrid >= X-X-mono on multilingual mAP": "contradicted",
+        "hybrid rank distance below X-X-mono": "not shown (n.s.; MDE 12)",
+        "hybrid >= X-Y on monolingual mAP": "not shown (n.s.; MDE 0.0123)",
+    }
+    # a baseline that is not a hybrid arm (alpha 0 or 1) has no claims to check
+    assert paper_claims(tidy, "mono").empty
+    # a baseline without an alpha (e.g. a DAPT arm: axis None) has none either
+    none_axis = tidy.astype({"axis": object})
+    none_axis.loc[none_axis["arm"] == "hyb", "axis"] = None
+    assert paper_claims(none_axis, "hyb").empty
