@@ -63,7 +63,8 @@ def derive_name(text: str, fallback: str = "data", max_len: int = 80) -> str:
     return name or fallback
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -144,7 +145,7 @@ class Run:
                     f"run {self.name!r}: {name} for {dataset!r} is damaged ({size} bytes, manifest says "
                     f"{want.get('size')})"
                 )
-            if _sha256(f) != want.get("sha256"):
+            if file_sha256(f) != want.get("sha256"):
                 raise RunError(f"run {self.name!r}: {name} for {dataset!r} is damaged (sha256 differs from manifest)")
 
     def summary(self, dataset: str) -> dict:
@@ -218,7 +219,7 @@ class Run:
                 kill_point("result:between-writes")
                 write_json(tmp / SUMMARY, summary)
                 files = {
-                    n: {"size": (tmp / n).stat().st_size, "sha256": _sha256(tmp / n)} for n in (PER_QUERY, SUMMARY)
+                    n: {"size": (tmp / n).stat().st_size, "sha256": file_sha256(tmp / n)} for n in (PER_QUERY, SUMMARY)
                 }
                 write_json(tmp / MANIFEST, {"files": files})
                 for n in (PER_QUERY, SUMMARY, MANIFEST):

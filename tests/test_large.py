@@ -14,7 +14,6 @@ from hybrid_core.evaluation.large import (
     encode_corpus,
     exact_search,
     index_search,
-    iter_beir_corpus,
     metrics_of,
     pool_ranks,
     ranks_from_topk,
@@ -115,8 +114,10 @@ def test_encode_resumes_and_keys_must_match(tmp_path):
         ShardStore.open(tmp_path / "s", key={"model": "other"})
 
 
-def test_iter_beir_corpus_streams_title_and_text(tmp_path):
+def test_iter_corpus_streams_title_and_text(tmp_path):
+    from hybrid_core.data.beir import iter_corpus
+
     path = tmp_path / "corpus.jsonl"
-    rows = [{"_id": "d1", "title": "T", "text": "body"}, {"_id": "d2", "text": "only"}]
+    rows = [{"_id": "d1", "title": "T", "text": "body"}, {"_id": "d2", "text": "only", "language": "de"}]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
-    assert list(iter_beir_corpus(path)) == [("d1", "T body"), ("d2", "only")]
+    assert list(iter_corpus(path, language="en")) == [("d1", "T body", "en"), ("d2", "only", "de")]

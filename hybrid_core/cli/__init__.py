@@ -17,6 +17,7 @@ from hybrid_core.errors import HybridIRError
 COMMAND_MODULES = (
     "hybrid_core.cli.data_cmds",
     "hybrid_core.cli.eval_cmds",
+    "hybrid_core.cli.large_cmds",
     "hybrid_core.cli.train_cmds",
     "hybrid_core.cli.study_cmds",
     "hybrid_core.cli.augment_cmds",

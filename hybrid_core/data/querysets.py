@@ -83,16 +83,39 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
     """Yield ``(line number, object)`` for each non-blank line of a JSON Lines file."""
     text = read_text(path)
     for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = loads_json(line)
-        except ValueError as e:  # syntax, a huge integer, nesting too deep
-            detail = f"{e.msg} at column {e.colno}" if isinstance(e, json.JSONDecodeError) else str(e)[:200]
-            raise DataError(f"{path}: line {n} is not valid JSON ({detail})") from None
-        if not isinstance(obj, dict):
-            raise DataError(f"{path}: line {n} is not a JSON object")
-        yield n, obj
+        if line.strip():
+            yield n, _json_object(path, n, line)
+
+
+def stream_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    """:func:`read_jsonl` line by line, the file never read whole (corpora of millions of records)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found" if not path.exists() else f"{path}: not a file")
+    offset = 0
+    with open(path, "rb") as fh:
+        for n, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                bad, at = raw[e.start], offset + e.start
+                raise DataError(f"{path}: not valid UTF-8 (bad byte 0x{bad:02x} at byte offset {at})") from None
+            offset += len(raw)
+            line = line.removeprefix("\ufeff") if n == 1 else line
+            if line.strip():
+                yield n, _json_object(path, n, line)
+
+
+def _json_object(path: Path, n: int, line: str) -> dict:
+    """One JSON Lines record, or a DataError naming the file and line."""
+    try:
+        obj = loads_json(line)
+    except ValueError as e:  # syntax, a huge integer, nesting too deep
+        detail = f"{e.msg} at column {e.colno}" if isinstance(e, json.JSONDecodeError) else str(e)[:200]
+        raise DataError(f"{path}: line {n} is not valid JSON ({detail})") from None
+    if not isinstance(obj, dict):
+        raise DataError(f"{path}: line {n} is not a JSON object")
+    return obj
 
 
 # ---------------------------------------------------------------- query sets

@@ -210,9 +210,13 @@ def score_all(
     return _stack(kept) if kept else pd.DataFrame()
 
 
-def summarize(per_query: pd.DataFrame, dataset: RetrievalDataset) -> dict:
-    """Macro averages per kind, every setting's means, and the language-bias views."""
-    metric_cols = [m for m in METRICS if m in per_query.columns]
+def summarize(per_query: pd.DataFrame, dataset: RetrievalDataset | None, metrics: tuple[str, ...] = ()) -> dict:
+    """Macro averages per kind, every setting's means, and the language-bias views.
+
+    ``metrics`` names columns beyond :data:`METRICS` to average too (``recall@1000`` of the large path). Without
+    ``dataset`` (a corpus never loaded whole) the own-language share, which needs the pool's languages, is left out.
+    """
+    metric_cols = [m for m in (*METRICS, *metrics) if m in per_query.columns]
     by_setting = per_query.groupby(["kind", "setting"], sort=False)[metric_cols].mean()
     counts = per_query.groupby("setting", sort=False).size()
     macro = {
@@ -226,15 +230,18 @@ def summarize(per_query: pd.DataFrame, dataset: RetrievalDataset) -> dict:
         rank_cols = [c for c in multi.columns if c.startswith("rank:")]
         mean_rank = multi.groupby("query_language")[rank_cols].mean()
         mean_rank.columns = [c.split(":", 1)[1] for c in rank_cols]
-        own = multi.groupby("query_language")[OWN_LANGUAGE].mean()
-        pool_share = dataset.corpus["language"].value_counts(normalize=True)
         summary["bias"] = {
             "rank_distance": {"macro": float(rd.mean()), "per_language": rd.to_dict()},
             "mean_rank": {
                 x: {y: (None if pd.isna(v) else float(v)) for y, v in row.items()} for x, row in mean_rank.iterrows()
             },
-            OWN_LANGUAGE: {x: {"share": float(v), "pool_share": float(pool_share.get(x, 0.0))} for x, v in own.items()},
         }
+        if dataset is not None and OWN_LANGUAGE in multi.columns:
+            own = multi.groupby("query_language")[OWN_LANGUAGE].mean()
+            pool_share = dataset.corpus["language"].value_counts(normalize=True)
+            summary["bias"][OWN_LANGUAGE] = {
+                x: {"share": float(v), "pool_share": float(pool_share.get(x, 0.0))} for x, v in own.items()
+            }
         summary["macro"].setdefault("multi", {})["rank_distance"] = float(rd.mean())
     return summary
 

@@ -19,7 +19,6 @@ Memory is bounded by one query block x one shard of scores plus one shard of emb
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -30,17 +29,12 @@ import numpy as np
 from hybrid_core.errors import DataError
 from hybrid_core.evaluation.metrics import BIAS_METRICS, METRICS, RelevantRanks, _recall_at
 from hybrid_core.evaluation.scoring import count_at_least, score_matrix
-from hybrid_core.io_utils import read_json, write_json
+from hybrid_core.io_utils import kill_point, read_json, write_json
 
 SHARD_ROWS = 65_536
 QUERY_BLOCK = 1024
-LARGE_METRICS: dict[str, Callable[[RelevantRanks], np.ndarray]] = {
-    "map": METRICS["map"],
-    "ndcg@10": METRICS["ndcg@10"],
-    "recall@100": METRICS["recall@100"],
-    "recall@1000": _recall_at(1000),
-    "mrr@10": METRICS["mrr@10"],
-}
+#: Every metric of the in-memory path, and Recall@1000 (BEIR's deep cut).
+LARGE_METRICS: dict[str, Callable[[RelevantRanks], np.ndarray]] = {**METRICS, "recall@1000": _recall_at(1000)}
 META = "meta.json"
 
 
@@ -128,7 +122,8 @@ def encode_corpus(
     """Encode ``texts`` (any iterable, e.g. streamed from disk) shard by shard into ``store``; returns the rows.
 
     Shards already on disk are skipped (their texts are read past, not encoded), so a killed run resumes
-    where it stopped. ``encode_texts`` maps a list of texts to float32 rows (e.g. a partial of
+    where it stopped (kill point ``large:shard-written`` after each shard, see ``io_utils.kill_point``).
+    ``encode_texts`` maps a list of texts to float32 rows (e.g. a partial of
     :func:`hybrid_core.models.encode.encode` with the passage prompt and the cache off).
     """
     done = len(store.shards())
@@ -138,6 +133,7 @@ def encode_corpus(
         nonlocal shard
         if shard >= done:
             store.write_shard(shard, np.asarray(encode_texts(chunk), dtype=np.float32))
+            kill_point("large:shard-written")
         if progress is not None:
             progress(shard, n)
         shard += 1
@@ -151,23 +147,6 @@ def encode_corpus(
     if chunk:
         flush()
     return n
-
-
-def iter_beir_corpus(path: str | os.PathLike) -> Iterator[tuple[str, str]]:
-    """``(id, text)`` per line of a BEIR ``corpus.jsonl``, streamed (the file is never read whole);
-    text is ``"{title} {text}"`` as :func:`hybrid_core.data.beir.load_beir` builds it."""
-    path = Path(path)
-    with open(path, encoding="utf-8-sig") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(f"{path}: line {n}: not JSON ({e.msg})") from None
-            text = str(rec.get("text") or "").strip()
-            title = str(rec.get("title") or "").strip()
-            yield str(rec.get("_id")), f"{title} {text}".strip() if title else text
 
 
 # ------------------------------------------------------------------------------------------ search
@@ -321,14 +300,26 @@ def pool_ranks(
             qi, ri = np.nonzero(inside)
             exact[qi, ri] = s[qi, rel[qi, ri] - offset]
         redo = np.flatnonzero((exact != est).any(axis=1))
-        if len(redo):
-            c[redo] = 0
-            for _, shard in store.blocks():
-                c[redo] += count_at_least(score_matrix(q[redo], shard).numpy(), exact[redo])
+        if len(redo):  # thresholds and counts from products of one shape: a GEMM's last bit depends on its rows
+            c[redo] = _consistent_counts(q[redo], store, rel[redo], m[redo])
         counts[rows] = c
     ranks = np.where(mask, counts.astype(np.float64), np.inf)
     g = np.where(mask, 1.0 if gains is None else gains, 0.0).astype(np.float64)
     return RelevantRanks(ranks, g)
+
+
+def _consistent_counts(q: np.ndarray, store: ShardStore, rel: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Counts for a few queries in two passes over the store, both with the same (``q`` x shard) products: the
+    relevant passages' own scores first, then the counts; each passage therefore counts itself."""
+    thr = np.full(rel.shape, np.inf, dtype=np.float32)
+    for offset, shard in store.blocks():
+        s = score_matrix(q, shard).numpy()
+        qi, ri = np.nonzero(m & (rel >= offset) & (rel < offset + len(shard)))
+        thr[qi, ri] = s[qi, rel[qi, ri] - offset]
+    c = np.zeros(rel.shape, dtype=np.int64)
+    for _, shard in store.blocks():
+        c += count_at_least(score_matrix(q, shard).numpy(), thr)
+    return c
 
 
 def ranks_from_topk(top: np.ndarray, relevant: np.ndarray, gains: np.ndarray | None = None) -> RelevantRanks:
@@ -344,7 +335,7 @@ def ranks_from_topk(top: np.ndarray, relevant: np.ndarray, gains: np.ndarray | N
 
 
 def metrics_of(rr: RelevantRanks, with_bias: bool = False) -> dict[str, np.ndarray]:
-    """Per-query mAP, nDCG@10, Recall@100/1000, MRR@10 (and rank distance) from ranks."""
+    """Per-query metrics of :data:`LARGE_METRICS` (and rank distance) from ranks."""
     out = {name: fn(rr) for name, fn in LARGE_METRICS.items()}
     if with_bias:
         out["rank_distance"] = BIAS_METRICS["rank_distance"](rr)

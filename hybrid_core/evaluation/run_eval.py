@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from hybrid_core.data.dataset import RetrievalDataset
@@ -53,7 +54,6 @@ def evaluate_run(
     other. Returns ``{dataset name: summary}``.
     """
     from hybrid_core.models.loading import model_fingerprint, resolve_model
-    from hybrid_core.models.precision import as_precision, model_precision
 
     info = run.info
     fingerprint = info.get("model_fingerprint") or model_fingerprint(resolve_model(info["model"]))
@@ -61,11 +61,8 @@ def evaluate_run(
     keys = [data_key(ds, precision) for ds in datasets]
     names = [result_name(ds.name, precision) for ds in datasets]
     todo = [force or not run.has_result(n, key, kinds) for n, key in zip(names, keys, strict=True)]
-    previous = info.get("status")
-    if any(todo):
-        run.update_info(status="evaluating")
     out: dict[str, dict] = {}
-    try:
+    with evaluating(run, any(todo)):
         for i, ds in enumerate(datasets):
             if not todo[i]:
                 log(
@@ -78,8 +75,7 @@ def evaluate_run(
             if model is None:
                 log(f"{run.name}: loading model {info['model']}")
                 model, _ = load_run_model(run)
-            if precision != model_precision(model):
-                model = as_precision(model, precision, resolve_model(info["model"]), fingerprint, run.path)
+            model = at_precision(run, model, precision, fingerprint)
             log(
                 progress_line(
                     first + i,
@@ -89,10 +85,31 @@ def evaluate_run(
             )
             out[ds.name] = _evaluate_one(run, model, ds, fingerprint, kinds, progress, precision)
             log(progress_line(first + i + 1, total, f"{run.name}: {ds.name} done"))
-    finally:
-        if any(todo):
-            _set_status(run, previous)
     return out
+
+
+@contextmanager
+def evaluating(run: Run, active: bool = True) -> Iterator[None]:
+    """While the block runs the run's ``status`` is ``evaluating`` (a killed evaluation leaves it so: the
+    dashboard shows it as interrupted); afterwards the previous status is back. ``active=False``: no change."""
+    previous = run.info.get("status")
+    if active:
+        run.update_info(status="evaluating")
+    try:
+        yield
+    finally:
+        if active:
+            _set_status(run, previous)
+
+
+def at_precision(run: Run, model, precision: str, fingerprint: str):
+    """The run's loaded model at ``precision`` (the int8 export is made once, :mod:`hybrid_core.models.precision`)."""
+    from hybrid_core.models.loading import resolve_model
+    from hybrid_core.models.precision import as_precision, model_precision
+
+    if precision == model_precision(model):
+        return model
+    return as_precision(model, precision, resolve_model(run.info["model"]), fingerprint, run.path)
 
 
 def evaluate_runs(
@@ -113,7 +130,12 @@ def result_name(dataset: str, precision: str = "fp32") -> str:
 
 def data_key(ds: RetrievalDataset, precision: str = "fp32") -> str:
     """The stored data key: the data's fingerprint, plus the precision when it is not fp32."""
-    return ds.fingerprint() + ("" if precision == "fp32" else f"+{precision}")
+    return precision_key(ds.fingerprint(), precision)
+
+
+def precision_key(fingerprint: str, precision: str = "fp32") -> str:
+    """A data fingerprint, plus the precision when it is not fp32 (fp32 keys stay as they always were)."""
+    return fingerprint + ("" if precision == "fp32" else f"+{precision}")
 
 
 def _evaluate_one(
@@ -122,20 +144,51 @@ def _evaluate_one(
     ev: Evaluation = evaluate_model(
         model, ds, fingerprint=fingerprint, kinds=kinds, progress=progress, precision=precision
     )
-    name = result_name(ds.name, precision)
+    return save_result(
+        run,
+        result_name(ds.name, precision),
+        ev.per_query,
+        ev.summary,
+        data_fingerprint=data_key(ds, precision),
+        data=ds.summary(),
+        model_fingerprint=fingerprint,
+        precision=precision,
+        timings=ev.timings,
+        kinds=kinds,
+    )
+
+
+def save_result(
+    run: Run,
+    name: str,
+    per_query,
+    body: dict,
+    *,
+    data_fingerprint: str,
+    data: dict,
+    model_fingerprint: str,
+    precision: str,
+    timings: dict,
+    kinds,
+    **extra,
+) -> dict:
+    """THE writer of results: ``results/<name>/summary.json`` (provenance + ``body``, the metric summary of
+    :func:`hybrid_core.evaluation.evaluate.summarize`, + ``extra``) and ``per_query.parquet``, committed as one
+    unit by the run store. Every evaluation path (in memory, :mod:`hybrid_core.evaluation.large_eval`) ends here."""
     summary = {
         "dataset": name,
-        "data_fingerprint": data_key(ds, precision),
-        "data": ds.summary(),
+        "data_fingerprint": data_fingerprint,
+        "data": data,
         "model": run.info["model"],
-        "model_fingerprint": fingerprint,
+        "model_fingerprint": model_fingerprint,
         "precision": precision,
         "evaluated": now_iso(),
-        "timings": ev.timings,
+        "timings": timings,
         "kinds": list(kinds),
-        **ev.summary,
+        **body,
+        **extra,
     }
-    run.save_result(name, ev.per_query, summary)
+    run.save_result(name, per_query, summary)
     return summary
 
 
@@ -155,9 +208,11 @@ def evaluate_model_as_run(
     *,
     run_name: str | None = None,
     store: RunStore | None = None,
+    evaluate=None,
     **kwargs,
 ) -> tuple[Run, dict[str, dict]]:
-    """Create (or reuse) an ``evaluate`` run for a model and evaluate it on ``datasets``."""
+    """Create (or reuse) an ``evaluate`` run for a model and evaluate it on ``datasets`` (with ``evaluate``, default
+    :func:`evaluate_run`; :func:`hybrid_core.evaluation.large_eval.evaluate_large_run` for corpora on disk)."""
     from hybrid_core.models.loading import DEFAULT_MODEL, model_fingerprint, resolve_model
 
     store = store or RunStore()
@@ -176,7 +231,7 @@ def evaluate_model_as_run(
         run.update_info(model_fingerprint=fingerprint)
     t0 = time.perf_counter()
     try:
-        summaries = evaluate_run(run, datasets, **kwargs)
+        summaries = (evaluate or evaluate_run)(run, datasets, **kwargs)
     except BaseException:
         if created:
             store.discard_if_empty(run)  # a model that fails to load must not keep the name
