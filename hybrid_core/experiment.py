@@ -27,6 +27,7 @@ from hybrid_core.errors import HybridIRError
 from hybrid_core.evaluation.metrics import column_label
 from hybrid_core.evaluation.settings import KINDS
 from hybrid_core.io_utils import atomic_path, read_json, write_json
+from hybrid_core.models.precision import PRECISIONS
 from hybrid_core.progress import within
 from hybrid_core.runs import RunStore, now_iso, validate_name
 from hybrid_core.training.trainer import (
@@ -61,6 +62,7 @@ class ExperimentConfig:
     eval_data: tuple[str, ...] = ("xquad-r", "mlqa-r:test")  # "<set>" or "<set>:test" (held-out articles)
     eval_max_questions: int | None = 60  # seeded sample of question ids per set (None = whole sets)
     eval_seed: int = 0  # seed of that sample
+    eval_precision: str = "fp32"  # "int8": every evaluation encodes with the int8 export (results kept apart)
 
     def arm_config(self, arm: Arm) -> TrainConfig:
         return dataclasses.replace(self.train, sampler=arm.sampler, alpha=arm.alpha if arm.sampler == "hybrid" else 0.0)
@@ -83,7 +85,9 @@ def load_preset(name_or_path: str) -> dict:
 def experiment_config(preset: str = "quick", name: str | None = None, **train_overrides) -> ExperimentConfig:
     """Build an :class:`ExperimentConfig` from a preset, with training options overridden by keyword."""
     d = load_preset(preset)
-    unknown = sorted(set(d) - {"description", "train", "arms", "eval_data", "eval_max_questions", "eval_seed"})
+    unknown = sorted(
+        set(d) - {"description", "train", "arms", "eval_data", "eval_max_questions", "eval_seed", "eval_precision"}
+    )
     if unknown:
         raise HybridIRError(f"preset {preset!r}: unknown key(s) {unknown}")
     train_cfg = validate_config(TrainConfig.from_dict({**d.get("train", {}), **train_overrides}))
@@ -96,7 +100,12 @@ def experiment_config(preset: str = "quick", name: str | None = None, **train_ov
         eval_data=tuple(d.get("eval_data", ExperimentConfig.eval_data)),
         eval_max_questions=d.get("eval_max_questions", 60),
         eval_seed=int(d.get("eval_seed", 0)),
+        eval_precision=d.get("eval_precision", "fp32"),
     )
+    if cfg.eval_precision not in PRECISIONS:
+        raise HybridIRError(
+            f"preset {preset!r}: eval_precision {cfg.eval_precision!r} is not one of {', '.join(PRECISIONS)}"
+        )
     for arm in cfg.arms:
         validate_name(f"{cfg.name}-{arm.label}")
         validate_config(cfg.arm_config(arm))
@@ -192,13 +201,17 @@ def run_experiment(
 ) -> tuple[pd.DataFrame, Path]:
     """Train every arm, evaluate the arms and the untrained model, write ``table.csv`` / ``table.md``.
 
-    Returns the table and the experiment folder (default ``<cache>/experiments/<name>``).
+    Returns the table and the experiment folder (default ``<cache>/experiments/<name>``, or
+    ``<name>-int8`` when ``cfg.eval_precision`` is int8: the trained runs are shared, their int8 results
+    are stored beside the fp32 ones and the tables stay apart).
     """
     from hybrid_core.evaluation.run_eval import evaluate_model_as_run, evaluate_run
     from hybrid_core.models.loading import DEFAULT_MODEL
 
     store = RunStore(runs_dir)
-    folder = Path(out_dir) if out_dir else paths.cache_dir() / "experiments" / cfg.name
+    precision = cfg.eval_precision
+    suffix = "" if precision == "fp32" else f"-{precision}"
+    folder = Path(out_dir) if out_dir else paths.cache_dir() / "experiments" / f"{cfg.name}{suffix}"
     timings: dict[str, float] = {}
     t_all = time.perf_counter()
     datasets = eval_sets(cfg, data_dir)
@@ -207,7 +220,13 @@ def run_experiment(
     t0 = time.perf_counter()
     stages = 1 + 2 * len(cfg.arms)  # whole-job progress: the base evaluation, then training + evaluation per arm
     _, base_summaries = evaluate_model_as_run(
-        base, datasets, run_name=f"{cfg.name}-base", store=store, progress=progress, log=within(log, 0, stages)
+        base,
+        datasets,
+        run_name=f"{cfg.name}-base",
+        store=store,
+        progress=progress,
+        log=within(log, 0, stages),
+        precision=precision,
     )
     timings["evaluate untrained"] = time.perf_counter() - t0
     summaries = {rows[0]["run"]: base_summaries}
@@ -233,7 +252,9 @@ def run_experiment(
             )
         timings[f"train {arm.label}"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        summaries[run_name] = evaluate_run(run, datasets, progress=progress, log=within(log, 2 + 2 * i, stages))
+        summaries[run_name] = evaluate_run(
+            run, datasets, progress=progress, log=within(log, 2 + 2 * i, stages), precision=precision
+        )
         timings[f"evaluate {arm.label}"] = time.perf_counter() - t0
         rows.append(
             {
@@ -294,7 +315,13 @@ def _note(cfg: ExperimentConfig, datasets: list) -> str:
     return (
         f"Training: {t.train_data} ({'article-disjoint train split' if t.train_split == 'train' else 'all'}), "
         f"{t.steps} steps x batch {t.batch_size}, lr {t.lr}, wd {t.weight_decay}, temperature {t.temperature}, "
-        f"seq {t.max_seq_length}, seed {t.seed}. Evaluation on {sample}: "
+        f"seq {t.max_seq_length}, seed {t.seed}. Evaluation ({_precision_note(cfg.eval_precision)}) on {sample}: "
         + ", ".join(f"{d.name} ({len(d.queries)} queries, {len(d.corpus)} candidates)" for d in datasets)
         + ". mAP as in LAReQA; RD = rank distance (Huang et al. 2023), lower is less language bias."
     )
+
+
+def _precision_note(precision: str) -> str:
+    if precision == "fp32":
+        return "fp32 encoding"
+    return f"{precision} encoding: the ONNX Runtime dynamic int8 export of each model, see README 'Speed'"

@@ -103,6 +103,7 @@ def evaluate_args(
     run: str | None = None,
     max_questions: int | None = None,
     languages: list[str] | None = None,
+    precision: str = "fp32",
 ) -> list[str]:
     """``evaluate`` arguments (model None = the default model)."""
     args = ["evaluate", "--data", *data]
@@ -110,6 +111,7 @@ def evaluate_args(
     args += ["--run", run] if run else []
     args += ["--max-questions", str(max_questions)] if max_questions else []
     args += ["--languages", *languages] if languages else []
+    args += ["--precision", precision] if precision != "fp32" else []
     return args
 
 
@@ -173,11 +175,20 @@ def train_job(
     return args, f"train {run} ({sampler}{f' α={alpha:g}' if sampler == 'hybrid' else ''}, {part} of {train_data})"
 
 
-def experiment_args(preset: str = "quick", name: str | None = None, steps: int | None = None) -> list[str]:
-    """``experiment`` arguments."""
+def experiment_args(
+    preset: str = "quick",
+    name: str | None = None,
+    steps: int | None = None,
+    *,
+    max_questions: int | None = None,
+    precision: str = "fp32",
+) -> list[str]:
+    """``experiment`` arguments; ``max_questions`` 0 = whole sets, None = the preset's sample."""
     args = ["experiment", "--preset", preset]
     args += ["--name", name] if name else []
     args += ["--steps", str(steps)] if steps else []
+    args += ["--eval-max-questions", str(max_questions)] if max_questions is not None else []
+    args += ["--precision", precision] if precision != "fp32" else []
     return args
 
 

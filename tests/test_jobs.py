@@ -93,6 +93,12 @@ def test_cli_argument_builders_parse_with_the_real_cli() -> None:
     assert "--alpha" not in jobs.train_args("t2", "x-y")
     args = parser.parse_args(jobs.experiment_args("quick", "demo", 10))
     assert (args.preset, args.name, args.steps) == ("quick", "demo", 10)
+    assert (args.eval_max_questions, args.precision) == (None, None)  # the preset decides
+    args = parser.parse_args(jobs.experiment_args("quick", max_questions=0, precision="int8"))
+    assert (args.eval_max_questions, args.precision, args.name) == (0, "int8", None)
+    args = parser.parse_args(jobs.evaluate_args(None, ["xquad-r"], precision="int8"))
+    assert args.precision == "int8"
+    assert "--precision" not in jobs.evaluate_args(None, ["xquad-r"])  # fp32 is the CLI's default
     assert jobs.cli_argv("runs")[1:] == ["-m", "hybrid_core", "runs"]
 
 

@@ -22,6 +22,7 @@ from hybrid_core.cli.common import (
     positive_float,
     positive_int,
 )
+from hybrid_core.models.precision import PRECISIONS
 
 # (flag, TrainConfig field, type, help); every default is None so an omitted flag keeps the preset's value.
 _TRAIN_FLAGS: list[tuple[str, str, Callable[[str], Any], str]] = [
@@ -120,10 +121,12 @@ def cmd_experiment(args) -> None:
     set_threads()
     overrides = {k: v for k, v in (("steps", args.steps), ("model", args.model)) if v is not None}
     cfg = experiment_config(args.preset, args.name, **overrides)
-    if args.eval_max_questions is not None:
-        import dataclasses
+    import dataclasses
 
+    if args.eval_max_questions is not None:
         cfg = dataclasses.replace(cfg, eval_max_questions=args.eval_max_questions or None)
+    if args.precision is not None:
+        cfg = dataclasses.replace(cfg, eval_precision=args.precision)
     run_experiment(cfg, data_dir=args.data_dir, runs_dir=args.runs_dir, out_dir=args.out)
 
 
@@ -176,7 +179,13 @@ def register(subparsers) -> None:
     sp.add_argument(
         "--eval-max-questions", type=non_negative_int, help="override the evaluation sample (0 = whole sets)"
     )
-    sp.add_argument("--out", help="experiment folder (default: cache/experiments/<name>)")
+    sp.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        help="encode every evaluation in this precision (default: the preset's eval_precision, fp32); int8 tables "
+        "go to cache/experiments/<name>-int8, the trained runs are shared",
+    )
+    sp.add_argument("--out", help="experiment folder (default: cache/experiments/<name>[-int8])")
     sp.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/")
     add_runs_dir(sp)
     sp.set_defaults(func=cmd_experiment)

@@ -81,6 +81,36 @@ def test_experiment_table_and_files(preset, tmp_path):
         run_experiment(changed, out_dir=tmp_path / "exp", progress=False, log=lines.append)
 
 
+def test_int8_experiment_shares_the_trained_runs_and_keeps_its_tables_apart(preset, tmp_path, monkeypatch):
+    import dataclasses
+
+    monkeypatch.setenv("HYBRID_IR_CACHE", str(tmp_path / "cache"))
+    cfg = experiment_config(str(preset), "mini")
+    fp32, folder32 = run_experiment(cfg, progress=False, log=lambda *_: None)
+    lines: list[str] = []
+    int8, folder8 = run_experiment(
+        dataclasses.replace(cfg, eval_precision="int8"), progress=False, log=lambda m: lines.append(str(m))
+    )
+    assert (folder32.name, folder8.name) == ("mini", "mini-int8")
+    assert sum("trained already" in m for m in lines) == 3  # nothing is trained again
+    assert "int8 encoding" in (folder8 / "table.md").read_text()
+    assert "fp32 encoding" in (folder32 / "table.md").read_text()
+    run = RunStore().get("mini-hybrid-0.5")
+    assert sorted(run.datasets()) == sorted(
+        ["synth-q10-s0", "synth-test-q10-s0", "synth-q10-s0-int8", "synth-test-q10-s0-int8"]
+    )
+    assert run.summary("synth-q10-s0-int8")["precision"] == "int8"
+    # the table reads the int8 results (not the fp32 ones read back), which stay close to fp32
+    row = int8.set_index("arm").loc["hybrid-0.5"]
+    assert row["synth-q10-s0 multi mAP"] == run.summary("synth-q10-s0-int8")["macro"]["multi"]["map"]
+    cols = [c for c in fp32.columns if c.endswith("mAP")]
+    assert (int8[cols] - fp32[cols]).abs().to_numpy().max() < 0.25
+    with pytest.raises(HybridIRError, match="eval_precision 'int4' is not one of fp32, int8"):
+        bad = json.loads(preset.read_text()) | {"eval_precision": "int4"}
+        (tmp_path / "bad.json").write_text(json.dumps(bad))
+        experiment_config(str(tmp_path / "bad.json"))
+
+
 def test_paper_checks_by_hand():
     t = pd.DataFrame(
         [
