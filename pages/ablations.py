@@ -130,7 +130,8 @@ def studies_section() -> None:
     )
     metric = c3.selectbox("Metric", ["map", "rank_distance"], key=f"{S}_metric")
 
-    fig = sfig.curve(tidy, ds, sl, metric)
+    on_axis = sfig.curve_series(tidy[(tidy["dataset"] == ds) & (tidy["slice"] == sl)])
+    fig = sfig.curve(tidy, ds, sl, metric) if on_axis else sfig.delta_forest(tidy, ds, sl, metric)
     st.plotly_chart(fig, key=f"{S}_chart")
     _figure_buttons(fig, f"{plan['study']}-{plan['size']}-{ds}-{sl}-{metric}", f"{S}_fig")
 

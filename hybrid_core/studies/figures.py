@@ -5,6 +5,9 @@
   dotted reference lines.
 - :func:`slice_bars`: one metric of one kind per arm, grouped by language slice (seen / unseen /
   low-resource), with CI whiskers.
+- :func:`delta_forest`: each arm's paired difference from the baseline per setting kind, with its 95% CI,
+  filled where significant after correction, the table's MDE as a shaded band around 0. The chart to read
+  a study whose arms lie on no numeric axis (augmentation, DAPT): absolute bars hide differences of 0.01.
 """
 
 from __future__ import annotations
@@ -77,8 +80,68 @@ def slice_bars(
     return _layout(fig, title, barmode="group", xaxis_title="arm", yaxis_title=METRIC_TITLES.get(metric, metric))
 
 
+def delta_forest(tidy: pd.DataFrame, dataset: str, slice_name: str, metric: str = "map") -> go.Figure:
+    """Δ vs the baseline per arm (rows) and kind (colours), 95% CI whiskers; filled = significant, band = ±MDE."""
+    t = tidy[
+        (tidy["dataset"] == dataset) & (tidy["slice"] == slice_name) & (tidy["metric"] == metric) & tidy["p"].notna()
+    ]
+    kinds = [k for k in KIND_ORDER if k in set(t["kind"])]
+    arms = list(dict.fromkeys(t["arm"]))
+    fig = go.Figure()
+    if len(t):
+        mde = float(t["mde"].median())
+        fig.add_vrect(x0=-mde, x1=mde, fillcolor="#888", opacity=0.12, line_width=0, layer="below")
+    fig.add_vline(x=0, line={"color": "#444", "width": 1})
+    row = {a: i for i, a in enumerate(arms)}
+    for i, kind in enumerate(kinds):
+        r = t[t["kind"] == kind].set_index("arm").reindex(arms).dropna(subset=["delta"])
+        significant = r["significant"].astype(bool).to_numpy()
+        offset = (i - (len(kinds) - 1) / 2) * 0.22  # kinds side by side within an arm's row
+        fig.add_scatter(
+            x=r["delta"],
+            y=[row[a] + offset for a in r.index],
+            text=list(r.index),
+            mode="markers",
+            name=kind,
+            marker={
+                "color": PALETTE[i % len(PALETTE)],
+                "size": 10,
+                "symbol": ["circle" if s else "circle-open" for s in significant],
+                "line": {"width": 2, "color": PALETTE[i % len(PALETTE)]},
+            },
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": (r["delta_high"] - r["delta"]).to_numpy(),
+                "arrayminus": (r["delta"] - r["delta_low"]).to_numpy(),
+                "thickness": 1.2,
+                "width": 4,
+            },
+            customdata=r[["p_adj", "mde"]].to_numpy(),
+            hovertemplate=f"%{{text}} · {kind}<br>Δ = %{{x:+.4f}}<br>p (corrected) = %{{customdata[0]:.3f}}"
+            "<br>MDE = %{customdata[1]:.4f}<extra></extra>",
+        )
+    name = METRIC_TITLES.get(metric, metric)
+    title = f"{dataset} · {slice_name}: {name}, arm − baseline (95% CI; filled = significant; band = ±median MDE)"
+    fig = _layout(
+        fig,
+        title,
+        height=max(300, 120 + 60 * len(arms)),
+        xaxis_title=f"difference in {name}",
+        yaxis={
+            "autorange": "reversed",
+            "tickvals": list(range(len(arms))),
+            "ticktext": arms,
+            "showgrid": False,
+            "zeroline": False,
+        },
+    )
+    return fig
+
+
 def study_figures(tidy: pd.DataFrame) -> dict[str, go.Figure]:
-    """Every figure of a study, by file stem: curves per data set x slice x metric, slice bars per data set."""
+    """Every figure of a study, by file stem: curves and Δ-vs-baseline plots per data set x slice x metric, slice
+    bars per data set."""
     out = {}
     for ds in dict.fromkeys(tidy["dataset"]):
         t = tidy[tidy["dataset"] == ds]
@@ -88,6 +151,10 @@ def study_figures(tidy: pd.DataFrame) -> dict[str, go.Figure]:
                     if sl.startswith("lang:"):
                         continue
                     out[f"curve--{ds}--{sl}--{metric}"] = curve(tidy, ds, sl, metric)
+            if t["p"].notna().any():
+                for sl in dict.fromkeys(t["slice"]):
+                    if not sl.startswith("lang:"):
+                        out[f"delta--{ds}--{sl}--{metric}"] = delta_forest(tidy, ds, sl, metric)
             if t["slice"].nunique() > 1:
                 out[f"slices--{ds}--{metric}"] = slice_bars(tidy, ds, metric)
     return out
