@@ -106,6 +106,28 @@ def encode_pipelined(model, texts: list[str]) -> np.ndarray:
     return result
 
 
+def cpu_split(model, texts: list[str]) -> tuple[float, float]:
+    """Main-thread CPU seconds spent tokenising and in the model, one torch thread, tokenizer parallelism off.
+
+    Thread CPU time is what the work costs, whatever share of the cores a loaded machine grants; the
+    tokenising share bounds what overlapping or parallelising it can gain (Amdahl).
+    """
+    import torch
+
+    torch.set_num_threads(1)
+    _set_tok_parallelism("false")
+    order = np.argsort([-len(t) for t in texts])
+    tok = fwd = 0.0
+    with torch.inference_mode():
+        for s in range(0, len(texts), BATCH):
+            t0 = time.thread_time()
+            features = model.preprocess([texts[i] for i in order[s : s + BATCH]])
+            t1 = time.thread_time()
+            model(features)
+            tok, fwd = tok + t1 - t0, fwd + time.thread_time() - t1
+    return tok, fwd
+
+
 def configs(default_threads: int, cores: int) -> dict[str, tuple[int, str | None, Callable]]:
     """name -> (torch threads, TOKENIZERS_PARALLELISM value or None = unset, encode function)."""
     out: dict[str, tuple[int, str | None, Callable]] = {"baseline": (default_threads, None, encode_plain)}
@@ -144,6 +166,7 @@ def main() -> None:
         torch.set_num_threads(n)
         encode_plain(model, texts[:BATCH])
 
+    tok_cpu, fwd_cpu = cpu_split(model, texts)
     names = list(table)
     wall: dict[str, list[float]] = {k: [] for k in names}
     cpu: dict[str, list[float]] = {k: [] for k in names}
@@ -172,6 +195,11 @@ def main() -> None:
         f"torch default threads {default_threads}, best of {args.rounds} interleaved rounds"
     )
     print(f"{TOK_ENV} switched in-process: other-thread CPU ticks while tokenising off={off}, on={on}")
+    share = tok_cpu / (tok_cpu + fwd_cpu)
+    print(
+        f"main-thread CPU, 1 torch thread, tokenizer serial: tokenising {tok_cpu:.2f} s, model {fwd_cpu:.2f} s "
+        f"-> tokenising is {share:.1%}; hiding it entirely gains at most {1 / (1 - share):.3f}x"
+    )
     print(f"load average (1 min) before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}")
     print(f"{'config':<12} {'threads':>7} {'tok-par':>7} {'texts/s':>8} {'ratio':>6} {'CPU s/text':>10}  max|diff|")
     b = min(wall["baseline"])
