@@ -74,6 +74,18 @@ def run_name(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def add_precision(sp: argparse.ArgumentParser, default: str | None = "fp32", extra: str = "") -> None:
+    """``--precision fp32|int8``: the encoding precision (``default`` None = the preset's or study file's)."""
+    from hybrid_core.models.precision import PRECISIONS
+
+    sp.add_argument(
+        "--precision",
+        choices=list(PRECISIONS),
+        default=default,
+        help="int8: encode with the ONNX Runtime dynamic int8 export of the model, made once (README: Speed)" + extra,
+    )
+
+
 def add_runs_dir(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--runs-dir", help="run store (default: $HYBRID_IR_RUNS or cache/runs)")
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hybrid_core.cli.common import add_data_options, load_sets, non_negative_int, positive_int, run_name
+from hybrid_core.cli.common import add_data_options, add_precision, load_sets, non_negative_int, positive_int, run_name
 from hybrid_core.errors import HybridIRError
 from hybrid_core.evaluation.settings import KINDS
-from hybrid_core.models.precision import PRECISIONS
 
 
 def depth_arg(text: str) -> int | None:
@@ -93,12 +92,7 @@ def register(sub) -> None:
     )
     sp.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
     sp.add_argument("--force", action="store_true", help="recompute results already on disk")
-    sp.add_argument(
-        "--precision",
-        choices=list(PRECISIONS),
-        default="fp32",
-        help="int8: ONNX Runtime dynamic int8 export of the model, made once (see README, precision)",
-    )
+    add_precision(sp)
     sp.add_argument(
         "--processes", type=positive_int, default=1, help="encoding worker processes (fp32; for many cores / GPUs)"
     )

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from hybrid_core.cli.common import add_runs_dir, positive_int, run_name
+from hybrid_core.cli.common import add_precision, add_runs_dir, positive_int, run_name
 from hybrid_core.errors import HybridIRError
-from hybrid_core.models.precision import PRECISIONS
 
 INDEXES = ("exact", "ivf", "hnsw")  # hybrid_core.evaluation.large_eval.INDEXES (not imported: --help stays fast)
 
@@ -93,12 +92,7 @@ def register(sub) -> None:
         action="store_true",
         help="also search exactly and report the approximate index's recall@10/100/k against it",
     )
-    sp.add_argument(
-        "--precision",
-        choices=list(PRECISIONS),
-        default="fp32",
-        help="int8: ONNX Runtime dynamic int8 export of the model, made once (see README, precision)",
-    )
+    add_precision(sp)
     sp.add_argument(
         "--shard-rows", type=positive_int, default=65_536, help="passages per embedding shard (default 65536)"
     )

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hybrid_core.cli.common import add_runs_dir, positive_int
-from hybrid_core.models.precision import PRECISIONS
+from hybrid_core.cli.common import add_precision, add_runs_dir, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,12 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--dry-run", action="store_true", help="print the plan and the estimated wall time, do nothing")
     sp.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/ (default: $HYBRID_IR_DATA or ./data)")
     sp.add_argument("--out", help="studies folder (default: $HYBRID_IR_STUDIES or cache/studies)")
-    sp.add_argument(
-        "--precision",
-        choices=PRECISIONS,
-        help="encode every evaluation in this precision (overrides the file's eval.precision; int8 results and "
-        "tables are kept apart from fp32 ones: <size>-int8/)",
-    )
+    add_precision(sp, None, "; overrides the file's eval.precision; int8 tables go to <size>-int8/")
     sp.add_argument("--n-boot", type=positive_int, default=None, help="bootstrap resamples (default 1000)")
     sp.add_argument("--progress", action="store_true", help="show progress bars")
     add_runs_dir(sp)

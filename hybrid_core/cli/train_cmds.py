@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hybrid_core.cli.common import (
+    add_precision,
     add_runs_dir,
     finite_float,
     non_negative_float,
@@ -22,7 +23,6 @@ from hybrid_core.cli.common import (
     positive_float,
     positive_int,
 )
-from hybrid_core.models.precision import PRECISIONS
 
 # (flag, TrainConfig field, type, help); every default is None so an omitted flag keeps the preset's value.
 _TRAIN_FLAGS: list[tuple[str, str, Callable[[str], Any], str]] = [
@@ -179,12 +179,7 @@ def register(subparsers) -> None:
     sp.add_argument(
         "--eval-max-questions", type=non_negative_int, help="override the evaluation sample (0 = whole sets)"
     )
-    sp.add_argument(
-        "--precision",
-        choices=PRECISIONS,
-        help="encode every evaluation in this precision (default: the preset's eval_precision, fp32); int8 tables "
-        "go to cache/experiments/<name>-int8, the trained runs are shared",
-    )
+    add_precision(sp, None, "; overrides the preset's eval_precision; int8 tables go to <name>-int8, runs shared")
     sp.add_argument("--out", help="experiment folder (default: cache/experiments/<name>[-int8])")
     sp.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/")
     add_runs_dir(sp)
