@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 
 from hybrid_core.cli.common import add_precision, add_runs_dir, positive_int
+from hybrid_core.studies.spec import shipped_studies
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     sp = sub.add_parser(
         "study",
         help="plan / run a study: a grid of training arms x seeds, evaluated, with statistics, tables and figures",
-        description="Run a study file (TOML) or a shipped study (alpha-sweep, paper-table, merge, unseen-languages). "
+        description=f"Run a study file (TOML) or a shipped study ({', '.join(shipped_studies())}). "
         "Finished runs and evaluations on disk are reused; interrupted training resumes.",
     )
     sp.add_argument("file", help="a .toml study file, or the name of a shipped study")
@@ -53,7 +54,6 @@ def _study(args) -> None:
 
 def _studies(args) -> None:
     from hybrid_core.studies.catalog import list_studies
-    from hybrid_core.studies.spec import shipped_studies
 
     print("shipped studies: " + ", ".join(shipped_studies()))
     table = list_studies(args.out)

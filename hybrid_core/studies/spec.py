@@ -248,12 +248,13 @@ def resolve_study_path(name_or_path: str | Path) -> Path:
     if path.suffix != ".toml" and not path.is_file():
         path = PRESETS_DIR / f"{name_or_path}.toml"
     if not path.is_file():
-        shipped = ", ".join(sorted(p.stem for p in PRESETS_DIR.glob("*.toml")))
+        shipped = ", ".join(shipped_studies())
         raise StudyError(f"no study file {str(name_or_path)!r}; shipped studies: {shipped}, or a path to a .toml file")
     return path
 
 
 def shipped_studies() -> list[str]:
+    """Names of the study files shipped in ``presets/`` (what ``study NAME`` accepts), sorted."""
     return sorted(p.stem for p in PRESETS_DIR.glob("*.toml"))
 
 

@@ -180,3 +180,12 @@ def test_shipped_studies_dry_run_on_the_real_data(name, size, tmp_path, monkeypa
         raise
     assert plan.estimate_seconds()["total"] > 0 and len(plan.cells) == 1 + len(spec.seeds) * len(spec.arms)
     assert len(plan.evaluations) == len(plan.cells) * (len(plan.datasets) + len(plan.noisy))
+
+
+def test_study_help_names_every_shipped_study(capsys) -> None:
+    from hybrid_core.cli import main
+
+    assert main(["study", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps the description
+    listed = text.split("shipped study (", 1)[1].split(")", 1)[0]
+    assert listed.split(", ") == shipped_studies()
