@@ -236,17 +236,9 @@ def analyse(spec: StudySpec, plan: Plan, folder: Path, *, store: RunStore, n_boo
 
     arms, info = arms_of(plan)
     t0 = time.perf_counter()
-    tidy = study_results(
-        arms,
-        plan.datasets,
-        slices_for(spec, plan),
-        spec.baseline,
-        store=store,
-        arm_info=info,
-        correction=spec.correction,
-        n_boot=n_boot,
-        n_perm=n_perm,
-    )
+    slices = slices_for(spec, plan)
+    options = {"store": store, "arm_info": info, "correction": spec.correction, "n_boot": n_boot, "n_perm": n_perm}
+    tidy = study_results(arms, plan.datasets, slices, spec.baseline, **options)
     pd_plan = {**plan.to_dict()}
     write_tables(tidy, folder, pd_plan, spec.baseline, spec.correction, spec.reported)
     for stem, fig in study_figures(tidy).items():
@@ -255,18 +247,7 @@ def analyse(spec: StudySpec, plan: Plan, folder: Path, *, store: RunStore, n_boo
     if plan.noisy:
         from hybrid_core.studies.robustness import robustness_results, write_robustness
 
-        rob = robustness_results(
-            arms,
-            plan.datasets,
-            plan.noisy,
-            slices_for(spec, plan),
-            spec.baseline,
-            store=store,
-            arm_info=info,
-            correction=spec.correction,
-            n_boot=n_boot,
-            n_perm=n_perm,
-        )
+        rob = robustness_results(arms, plan.datasets, plan.noisy, slices, spec.baseline, **options)
         _, report = write_robustness(rob, folder, pd_plan, spec.baseline, spec.correction)
         text = (folder / "report.md").read_text(encoding="utf-8")
         with atomic_path(folder / "report.md") as tmp:
