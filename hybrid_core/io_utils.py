@@ -143,3 +143,15 @@ def file_lock(path: str | os.PathLike, *, blocking: bool = True, what: str = "")
         yield
     finally:
         os.close(fd)
+
+
+def zip_bytes(files: dict[str, bytes | str]) -> bytes:
+    """An in-memory zip (deflated) of ``{name in the zip: content}``, names sorted so the listing is stable."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(files):
+            zf.writestr(name, files[name])
+    return buf.getvalue()

@@ -32,3 +32,22 @@ def test_table_text() -> None:
     assert flat.splitlines() == ["x", "1"]
     with pytest.raises(HybridIRError):
         figure_export.table_text(t, "xlsx")
+
+
+def test_render_figures_names_every_format_and_zip_bytes_round_trip() -> None:
+    import io
+    import zipfile
+
+    from hybrid_core.io_utils import zip_bytes
+
+    figs = {"a": go.Figure(), "b": go.Figure()}
+    files = figure_export.render_figures(figs, ("png", "svg"), lambda fig, fmt: fmt.encode())
+    assert files == {"figures/a.png": b"png", "figures/a.svg": b"svg", "figures/b.png": b"png", "figures/b.svg": b"svg"}
+
+    def no_browser(fig, fmt):
+        raise HybridIRError("figure export needs Chromium")
+
+    with pytest.raises(HybridIRError, match="needs Chromium"):
+        figure_export.render_figures(figs, ("png",), no_browser)
+    zf = zipfile.ZipFile(io.BytesIO(zip_bytes({"z.txt": "text", "a/b.bin": b"\x00\x01"})))
+    assert zf.namelist() == ["a/b.bin", "z.txt"] and zf.read("z.txt") == b"text" and zf.read("a/b.bin") == b"\x00\x01"

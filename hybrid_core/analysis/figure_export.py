@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,7 +19,16 @@ import plotly.graph_objects as go
 from hybrid_core.errors import HybridIRError
 from hybrid_core.evaluation.tables import TABLE_FORMATS, table_text
 
-__all__ = ["FIGURE_FORMATS", "TABLE_FORMATS", "chromium_path", "figure_bytes", "table_text", "write_figure"]
+__all__ = [
+    "FIGURE_FORMATS",
+    "TABLE_FORMATS",
+    "chromium_path",
+    "figure_bytes",
+    "render_figures",
+    "render_session",
+    "table_text",
+    "write_figure",
+]
 
 FIGURE_FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 _CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
@@ -91,6 +100,18 @@ def render_session() -> Iterator[None]:
                     import kaleido
 
                     kaleido.stop_sync_server(silence_warnings=True)
+
+
+def render_figures(figs: dict[str, go.Figure], formats, render: Callable[[go.Figure, str], bytes]) -> dict[str, bytes]:
+    """``{"figures/<stem>.<fmt>": bytes}`` of every figure in every format, drawn by ``render(fig, fmt)`` in one
+    Chromium session (:func:`render_session`); raises :class:`HybridIRError` when a figure cannot be drawn (no
+    Chromium), so a bundle can leave its figures out as a whole."""
+    out: dict[str, bytes] = {}
+    with render_session():
+        for stem, fig in figs.items():
+            for fmt in formats:
+                out[f"figures/{stem}.{fmt}"] = render(fig, fmt)
+    return out
 
 
 def write_figure(fig: go.Figure, path: str | Path, **kw) -> Path:

@@ -17,8 +17,6 @@ Runs on different slices of one set are compared on the queries they share (as o
 
 from __future__ import annotations
 
-import io
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -30,6 +28,7 @@ from hybrid_core.data.specs import parse_sample_name
 from hybrid_core.errors import HybridIRError
 from hybrid_core.evaluation.metrics import HIGHER_IS_BETTER
 from hybrid_core.evaluation.tables import MARK_BETTER, MARK_WORSE, interval_table, latex_document, table_text
+from hybrid_core.io_utils import zip_bytes
 from hybrid_core.runs import RunStore
 
 #: the paper's main-table columns: (kind, metric, header)
@@ -226,7 +225,7 @@ def build_bundle(
     ).encode()
     written_figs: list[str] = []
     if formats:
-        from hybrid_core.analysis.figure_export import figure_bytes, render_session
+        from hybrid_core.analysis.figure_export import figure_bytes, render_figures
 
         if render is None:
 
@@ -234,21 +233,13 @@ def build_bundle(
                 return figure_bytes(fig, fmt, width=figures.PRINT_WIDTH, scale=figures.PRINT_SCALE)
 
         try:
-            with render_session():  # one browser for all figures
-                for stem, fig in _figures(report, store).items():
-                    for fmt in formats:
-                        files[f"figures/{stem}.{fmt}"] = render(fig, fmt)
-                    written_figs.append(stem)
+            figs = _figures(report, store)
+            files.update(render_figures(figs, formats, render))
+            written_figs = list(figs)
         except HybridIRError as exc:  # no Chromium: the tables and numbers still make a bundle
-            files = {k: v for k, v in files.items() if not k.startswith("figures/")}
-            written_figs = []
             main.notes.append(f"figures left out: {exc}")
     files["README.md"] = _readme(report, main, names, store, written_figs, formats).encode()
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name in sorted(files):
-            zf.writestr(name, files[name])
-    return buf.getvalue()
+    return zip_bytes(files)
 
 
 def _readme(report, main: MainTable, names, store: RunStore, figs: list[str], formats) -> str:
@@ -296,7 +287,4 @@ def _readme(report, main: MainTable, names, store: RunStore, figs: list[str], fo
 
 def error_zip(message: str) -> bytes:
     """A zip holding only ``ERROR.txt``: what a download button returns when the bundle cannot be built."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("ERROR.txt", f"The paper bundle could not be built: {message}\n")
-    return buf.getvalue()
+    return zip_bytes({"ERROR.txt": f"The paper bundle could not be built: {message}\n"})

@@ -88,8 +88,8 @@ def noise_curve_table(
             rows.append(
                 {
                     "dataset": name,
-                    "noise": ",".join(f"{k}:{r:g}" for k, r in items) or "none",
-                    "level": float(sum(r for _, r in items)),
+                    "noise": noise_label(items),
+                    "level": noise_level(items),
                     "seed": seed if items else None,
                     "group": group,
                     "metric": metric,
@@ -101,11 +101,15 @@ def noise_curve_table(
                     "p": p,
                 }
             )
-    table = pd.DataFrame(rows)
-    noisy = table["p"].notna()
+    return _with_holm(pd.DataFrame(rows))
+
+
+def _with_holm(table: pd.DataFrame) -> pd.DataFrame:
+    """``p_holm``: Holm over the rows with a test (the noisy ones); NaN on the clean rows."""
     table["p_holm"] = np.nan
+    noisy = table["p"].notna()
     if noisy.any():
-        table.loc[noisy, "p_holm"] = holm(table.loc[noisy, "p"].to_numpy())
+        table.loc[noisy, "p_holm"] = holm(table.loc[noisy, "p"].to_numpy(dtype=np.float64))
     return table
 
 
@@ -169,6 +173,16 @@ def noise_family(items: list[tuple[str, float]]) -> str:
     return "+".join(sorted(k for k, _ in items))
 
 
+def noise_label(items: list[tuple[str, float]]) -> str:
+    """``[("typos", 0.1), ("casing", 1.0)]`` -> ``"typos:0.1,casing:1"``; ``"none"`` for the clean queries."""
+    return ",".join(f"{k}:{r:g}" for k, r in items) or "none"
+
+
+def noise_level(items: list[tuple[str, float]]) -> float:
+    """The x of a robustness curve: the summed rate of the noise kinds (0 = clean)."""
+    return float(sum(r for _, r in items))
+
+
 def noisy_bases(run_datasets: dict[str, list[str]]) -> dict[str, list[str]]:
     """``{clean data set: [runs]}`` for runs that have clean results and at least one noisy result of it."""
     out: dict[str, list[str]] = {}
@@ -206,9 +220,9 @@ def _noise_fields(noise: tuple[str, list[tuple[str, float]], int]) -> dict:
     name, items, nseed = noise
     return {
         "dataset": name,
-        "noise": ",".join(f"{k}:{r:g}" for k, r in items) or "none",
+        "noise": noise_label(items),
         "noise_kinds": noise_family(items),
-        "level": float(sum(r for _, r in items)),
+        "level": noise_level(items),
         "noise_seed": nseed if items else None,
     }
 
@@ -293,12 +307,7 @@ def robustness_curves(
                 "n_questions": int((~np.isnan(noisy[0])).any(axis=(1, 2)).sum()),
             }
         )
-    table = pd.DataFrame(rows, columns=[c for c in CURVE_COLUMNS if c != "p_holm"])
-    table["p_holm"] = np.nan
-    noisy_rows = table["p"].notna()
-    if noisy_rows.any():
-        table.loc[noisy_rows, "p_holm"] = stats.holm(table.loc[noisy_rows, "p"].to_numpy(dtype=np.float64))
-    return table[CURVE_COLUMNS]
+    return _with_holm(pd.DataFrame(rows, columns=[c for c in CURVE_COLUMNS if c != "p_holm"]))[CURVE_COLUMNS]
 
 
 def versus_baseline(
@@ -355,26 +364,36 @@ def versus_baseline(
     return table
 
 
-def versus_display(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
-    """Display form of :func:`versus_baseline`: ``delta [CI]`` per (series, kind, noise) with raw and Holm p."""
-    if table.empty:
-        return pd.DataFrame()
-    cells = [
-        f"{d:+.{digits}f} [{lo:+.{digits}f}, {hi:+.{digits}f}]"
-        for d, lo, hi in table[["delta", "delta_low", "delta_high"]].itertuples(index=False)
+def _interval_cells(table: pd.DataFrame, columns: list[str], digits: int, sign: str = "") -> list[str]:
+    """``value [low, high]`` per row of the three ``columns``; "–" where the value is NaN."""
+    return [
+        f"{v:{sign}.{digits}f} [{lo:{sign}.{digits}f}, {hi:{sign}.{digits}f}]" if v == v else "–"
+        for v, lo, hi in table[columns].itertuples(index=False)
     ]
+
+
+def _display(table: pd.DataFrame, cells: dict[str, list[str]]) -> pd.DataFrame:
+    """The display columns both tables share: series, kind, noise, level, the ``cells``, raw and Holm p, questions."""
     return pd.DataFrame(
         {
             "series": table["series"],
             "kind": table["kind"],
             "noise": table["noise"],
             "level": table["level"],
-            f"Δ {table['metric'].iloc[0]} vs {table['baseline'].iloc[0]}": cells,
+            **cells,
             "p": [format_p(p)[2:] for p in table["p"]],
             "p (Holm)": [format_p(p)[2:] for p in table["p_holm"]],
             "questions": table["n_questions"],
         }
     )
+
+
+def versus_display(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """Display form of :func:`versus_baseline`: ``delta [CI]`` per (series, kind, noise) with raw and Holm p."""
+    if table.empty:
+        return pd.DataFrame()
+    label = f"Δ {table['metric'].iloc[0]} vs {table['baseline'].iloc[0]}"
+    return _display(table, {label: _interval_cells(table, ["delta", "delta_low", "delta_high"], digits, "+")})
 
 
 def families(table: pd.DataFrame) -> list[str]:
@@ -396,25 +415,13 @@ def curve_display(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     """
     if table.empty:
         return pd.DataFrame()
-
-    def fmt(v, lo, hi, sign=""):
-        return f"{v:{sign}.{digits}f} [{lo:{sign}.{digits}f}, {hi:{sign}.{digits}f}]" if v == v else "–"
-
-    out = pd.DataFrame(
+    change = _interval_cells(table, ["drop", "drop_low", "drop_high"], digits, "+")
+    out = _display(
+        table,
         {
-            "series": table["series"],
-            "kind": table["kind"],
-            "noise": table["noise"],
-            "level": table["level"],
-            table["metric"].iloc[0]: [fmt(*r) for r in table[["value", "ci_low", "ci_high"]].itertuples(index=False)],
-            "change vs clean": [
-                fmt(*r, sign="+") if n != "none" else "–"
-                for n, *r in table[["noise", "drop", "drop_low", "drop_high"]].itertuples(index=False)
-            ],
-            "p": [format_p(p)[2:] if p == p else "–" for p in table["p"]],
-            "p (Holm)": [format_p(p)[2:] if p == p else "–" for p in table["p_holm"]],
-            "questions": table["n_questions"],
-        }
+            table["metric"].iloc[0]: _interval_cells(table, ["value", "ci_low", "ci_high"], digits),
+            "change vs clean": [c if n != "none" else "–" for n, c in zip(table["noise"], change, strict=True)],
+        },
     )
     order = {"series": list(dict.fromkeys(table["series"])), "kind": list(KIND_ORDER)}
     return out.sort_values(
@@ -519,9 +526,9 @@ def study_noise_table(tidy: pd.DataFrame, base: str, slice_name: str, metric: st
     if t.empty:
         return t.assign(level=[], noise=[], noise_kinds=[], drop=[])
     items = {d: (parsed[d][1] if parsed[d] else []) for d in names}
-    t["noise"] = t["dataset"].map(lambda d: ",".join(f"{k}:{r:g}" for k, r in items[d]) or "none")
+    t["noise"] = t["dataset"].map(lambda d: noise_label(items[d]))
     t["noise_kinds"] = t["dataset"].map(lambda d: noise_family(items[d]))
-    t["level"] = t["dataset"].map(lambda d: float(sum(r for _, r in items[d])))
+    t["level"] = t["dataset"].map(lambda d: noise_level(items[d]))
     clean = t[t["dataset"] == base].set_index(["arm", "kind"])["value"]
     t["drop"] = [v - clean.get((a, k), np.nan) for a, k, v in t[["arm", "kind", "value"]].itertuples(index=False)]
     t = t.drop(columns=["series"], errors="ignore")  # a study's curve series; here each arm is one line

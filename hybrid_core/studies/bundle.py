@@ -8,14 +8,12 @@ and ``figures/`` (PNG at 2x, SVG and PDF per figure; Plotly JSON when no Chromiu
 
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 
 import plotly.io as pio
 
 from hybrid_core.errors import HybridIRError
-from hybrid_core.io_utils import read_json
+from hybrid_core.io_utils import read_json, zip_bytes
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 PRINT_WIDTH = 900  # px at scale 1: a full-width figure in a two-column paper at 2x
@@ -59,58 +57,36 @@ def _readme(folder: Path, plan: dict, rendered: bool) -> str:
     )
 
 
-def render_figures(sources: list[Path], out: Path) -> list[Path]:
-    """Every Plotly JSON figure as PNG (2x), SVG and PDF in ``out``, in one Chromium session (Kaleido)."""
-    import os
+def _print_size(fig, fmt: str) -> bytes:
+    """A study figure at print size: :data:`PRINT_WIDTH` px wide, PNG at 2x."""
+    from hybrid_core.analysis.figure_export import figure_bytes
 
-    from hybrid_core.analysis.figure_export import chromium_path
-
-    browser = chromium_path()
-    if browser is None:
-        raise HybridIRError("figure export needs Chromium: apt-get install -y chromium (or set BROWSER_PATH)")
-    os.environ.setdefault("BROWSER_PATH", browser)
-    figs, files, scales, heights = [], [], [], []
-    for src in sources:
-        fig = pio.from_json(src.read_text(encoding="utf-8"))
-        for fmt in FIGURE_FORMATS:
-            figs.append(fig)
-            files.append(out / f"{src.stem}.{fmt}")
-            scales.append(2 if fmt == "png" else 1)
-            heights.append(fig.layout.height or 440)
-    try:
-        pio.write_images(figs, files, scale=scales, width=PRINT_WIDTH, height=heights)
-    except Exception as exc:  # kaleido raises several types when the browser cannot start
-        raise HybridIRError(f"figure export failed ({type(exc).__name__}: {exc})") from None
-    return files
+    return figure_bytes(fig, fmt, width=PRINT_WIDTH, height=fig.layout.height or 440, scale=2)
 
 
 def paper_bundle(folder: str | Path, render: bool = True) -> bytes:
     """The zip of a finished study folder, in memory."""
-    import tempfile
+    from hybrid_core.analysis.figure_export import render_figures
 
     folder = Path(folder)
     if not (folder / "results.csv").is_file():
         raise HybridIRError(f"{folder}: the study has no results yet (run it to the end first)")
     plan = read_json(folder / "plan.json")
-    buf = io.BytesIO()
+    files = {
+        f: (folder / f).read_bytes()
+        for f in ("report.md", "results.csv", "plan.json", "robustness.csv")
+        if f != "robustness.csv" or (folder / f).is_file()  # only studies with [eval] noise have it
+    }
+    files.update({f"tables/{f.name}": f.read_bytes() for f in sorted((folder / "tables").glob("*"))})
+    sources = sorted((folder / "figures").glob("*.json"))
     rendered = render
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for f in ("report.md", "results.csv", "plan.json", "robustness.csv"):
-            if f == "robustness.csv" and not (folder / f).is_file():
-                continue  # only studies with [eval] noise have it
-            z.write(folder / f, f)
-        for f in sorted((folder / "tables").glob("*")):
-            z.write(f, f"tables/{f.name}")
-        sources = sorted((folder / "figures").glob("*.json"))
-        if rendered and sources:
-            with tempfile.TemporaryDirectory() as tmp:
-                try:
-                    for f in render_figures(sources, Path(tmp)):
-                        z.write(f, f"figures/{f.name}")
-                except HybridIRError:
-                    rendered = False
-        if not rendered:
-            for f in sources:
-                z.write(f, f"figures/{f.name}")
-        z.writestr("README.md", _readme(folder, plan, rendered))
-    return buf.getvalue()
+    if rendered and sources:
+        figs = {src.stem: pio.from_json(src.read_text(encoding="utf-8")) for src in sources}
+        try:
+            files.update(render_figures(figs, FIGURE_FORMATS, _print_size))
+        except HybridIRError:
+            rendered = False
+    if not rendered:
+        files.update({f"figures/{f.name}": f.read_bytes() for f in sources})
+    files["README.md"] = _readme(folder, plan, rendered)
+    return zip_bytes(files)
