@@ -119,8 +119,9 @@ def studies_section() -> None:
     c1, c2, c3 = st.columns([2, 2, 1])
     datasets = list(dict.fromkeys(tidy["dataset"]))
     ds = c1.selectbox("Data set", datasets, key=f"{S}_ds")
-    slice_names = list(dict.fromkeys(tidy.loc[tidy["dataset"] == ds, "slice"]))
-    langs = dict(zip(tidy["slice"], tidy["languages"], strict=False))
+    on_ds = tidy[tidy["dataset"] == ds]  # a slice names other languages in another data set
+    slice_names = list(dict.fromkeys(on_ds["slice"]))
+    langs = dict(zip(on_ds["slice"], on_ds["languages"], strict=True))
     sl = c2.selectbox(
         "Languages",
         slice_names,
