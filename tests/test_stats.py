@@ -221,3 +221,82 @@ def test_seed_spread_and_average() -> None:
     x[1, 0, 0, 0] = np.nan
     avg = stats.seed_average(x)
     assert avg[0, 0, 0] == pytest.approx(0.5) and avg[1, 1, 0] == pytest.approx(0.6)
+
+
+def test_mde_with_t_quantiles() -> None:
+    from scipy.stats import nct, t
+
+    assert stats.mde(0.01, m=4, df=5) == pytest.approx((t.ppf(1 - 0.05 / 8, 5) + t.ppf(0.8, 5)) * 0.01, rel=1e-9)
+    assert stats.mde(0.01, df=1e9) == pytest.approx(stats.mde(0.01), rel=1e-6)  # t -> normal
+    # the approximation's power at its own MDE (exact: noncentral t) is close to 0.8 even at small df
+    df, se = 6.0, 1.0
+    crit = t.ppf(1 - 0.025, df)
+    shift = stats.mde(se, df=df) / se
+    assert nct.sf(crit, df, shift) + nct.cdf(-crit, df, shift) == pytest.approx(0.8, abs=0.03)
+    with pytest.raises(ValueError):
+        stats.mde(1.0, df=0)
+
+
+def _question_result(delta: float, se: float, n_questions: int = 500) -> stats.PairedResult:
+    return stats.PairedResult(delta, delta - 2 * se, delta + 2 * se, se, 0.5, 0.1, n_questions)
+
+
+def test_seed_aware_is_welch_on_seed_means_without_question_variance() -> None:
+    """With no question variance the test is Welch's t-test on the seed means (scipy as the reference)."""
+    from scipy.stats import ttest_ind
+
+    a, b = np.array([0.551, 0.545, 0.557]), np.array([0.541, 0.536, 0.540, 0.548])
+    r = stats.seed_aware_difference(
+        _question_result(a.mean() - b.mean(), 0.0), a.std(ddof=1), a.size, b.std(ddof=1), b.size
+    )
+    ref = ttest_ind(a, b, equal_var=False)
+    assert r.p == pytest.approx(ref.pvalue, rel=1e-9)
+    assert r.df == pytest.approx(ref.df, rel=1e-9)
+    ci = ref.confidence_interval(0.95)
+    assert (r.low, r.high) == pytest.approx((ci.low, ci.high), rel=1e-9)
+    assert r.se_questions == 0.0 and r.se == pytest.approx(r.se_seeds)
+
+
+def test_seed_aware_hand_case_and_limits() -> None:
+    from scipy.stats import norm, t
+
+    # se_q = .003 (500 questions), seed SDs .004 and .005 over 3 seeds each
+    r = stats.seed_aware_difference(_question_result(0.01, 0.003), 0.004, 3, 0.005, 3)
+    c_q, c_a, c_b = 0.003**2, 0.004**2 / 3, 0.005**2 / 3
+    assert r.se == pytest.approx(np.sqrt(c_q + c_a + c_b))
+    assert r.df == pytest.approx((c_q + c_a + c_b) ** 2 / (c_q**2 / 499 + c_a**2 / 2 + c_b**2 / 2))
+    assert r.se_seeds == pytest.approx(np.sqrt(c_a + c_b))
+    assert r.low < 0.01 < r.high and r.high - 0.01 == pytest.approx(0.01 - r.low)
+    # seed spread 0: a large-df test on the question SE, close to the normal test
+    flat = stats.seed_aware_difference(_question_result(0.01, 0.004), 0.0, 3, 0.0, 3)
+    assert flat.df == pytest.approx(499) and flat.p == pytest.approx(2 * t.sf(2.5, 499), rel=1e-9)
+    assert flat.p == pytest.approx(2 * norm.sf(2.5), rel=0.05)
+    # adding seed variance can only widen the interval and raise p
+    assert r.p > stats.seed_aware_difference(_question_result(0.01, 0.003), 0.0, 3, 0.0, 3).p
+    assert stats.seed_aware_difference(_question_result(0.0, 0.0), 0.0, 2, 0.0, 2).p == 1.0
+    with pytest.raises(ValueError, match="2 seeds"):
+        stats.seed_aware_difference(_question_result(0.01, 0.003), 0.004, 1, 0.005, 3)
+
+
+def test_seed_aware_test_holds_its_level_where_the_question_test_does_not() -> None:
+    """Two recipes with the same true mean whose seeds scatter (SD .01 of the macro mean) on 60 questions:
+    the question-level test treats one seed draw as the truth and rejects far too often; the seed-aware test
+    stays near its 5% level. 300 simulated studies of 3 seeds per arm."""
+    rng = np.random.default_rng(7)
+    q, k, sims = 60, 3, 300
+    reject_q = reject_s = 0
+    for i in range(sims):
+        difficulty = rng.uniform(0.2, 0.8, size=(q, 2, 1))  # shared question effects, 2 settings
+        # each arm: its seeds shift the whole macro mean (SD .01) plus per-cell noise (SD .05)
+        sa, sb = (
+            difficulty[None] + rng.normal(0, 0.01, size=(k, 1, 1, 1)) + rng.normal(0, 0.05, size=(k, q, 2, 1))
+            for _ in range(2)
+        )
+        (diff,) = stats.paired_macro_difference(
+            stats.seed_average(sa), stats.seed_average(sb), n_boot=200, n_perm=200, seed=i
+        )
+        r = stats.seed_aware_difference(diff, stats.seed_spread(sa)[0], k, stats.seed_spread(sb)[0], k)
+        reject_q += diff.p <= 0.05
+        reject_s += r.p <= 0.05
+    assert reject_q / sims > 0.3
+    assert reject_s / sims < 0.09

@@ -127,15 +127,22 @@ def adjust(p_values: np.ndarray, method: str = "holm") -> np.ndarray:
     raise ValueError(f"unknown correction {method!r}; use one of {sorted(CORRECTIONS)}")
 
 
-def mde(se: float, m: int = 1, alpha: float = 0.05, power: float = 0.8) -> float:
+def mde(se: float, m: int = 1, alpha: float = 0.05, power: float = 0.8, df: float = np.inf) -> float:
     """Minimum detectable effect of a two-sided test at level ``alpha / m`` with ``power``, given the SE.
 
     ``(z_{1 - alpha/(2m)} + z_{power}) * se``; e.g. ``mde(1.0)`` = 1.960 + 0.842 = 2.802. With ``m``
     comparisons under Holm the first (smallest) p-value is tested at ``alpha / m``, the strictest
-    threshold, so this is the effect every comparison in the family can detect.
+    threshold, so this is the effect every comparison in the family can detect. For a t-test with ``df``
+    degrees of freedom the quantiles are Student's t (the usual approximation of the noncentral t's power).
     """
-    if m < 1 or not 0 < alpha < 1 or not 0 < power < 1:
-        raise ValueError(f"need m >= 1, 0 < alpha < 1, 0 < power < 1; got m={m}, alpha={alpha}, power={power}")
+    if m < 1 or not 0 < alpha < 1 or not 0 < power < 1 or not df > 0:
+        raise ValueError(
+            f"need m >= 1, 0 < alpha < 1, 0 < power < 1, df > 0; got m={m}, alpha={alpha}, power={power}, df={df}"
+        )
+    if np.isfinite(df):
+        from scipy.stats import t
+
+        return float((t.ppf(1 - alpha / (2 * m), df) + t.ppf(power, df)) * se)
     z = NormalDist().inv_cdf
     return float((z(1 - alpha / (2 * m)) + z(power)) * se)
 
@@ -345,3 +352,62 @@ def seed_average(per_seed_values: np.ndarray) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanmean(np.asarray(per_seed_values, dtype=np.float64), axis=0)
+
+
+# --- training-seed variance in the test ----------------------------------------------------------------
+
+TEST_NAME_SEEDS = (
+    "Welch-Satterthwaite t-test whose variance adds each arm's between-seed variance of its macro mean / seeds "
+    "to the question-bootstrap variance of the seed-averaged paired difference"
+)
+
+
+@dataclass(frozen=True)
+class SeedAwareResult:
+    """macro(a) - macro(b) for one metric, with training seeds and questions as the two sources of variance."""
+
+    delta: float
+    low: float  # delta -/+ t_{df, (1+level)/2} * se
+    high: float
+    se: float  # sqrt(se_questions^2 + se_seeds^2)
+    p: float  # two-sided, Student's t with df degrees of freedom
+    df: float  # Welch-Satterthwaite degrees of freedom
+    se_questions: float  # the paired question-bootstrap SE (of the seed-averaged difference)
+    se_seeds: float  # sqrt(sd_a^2 / k_a + sd_b^2 / k_b)
+
+
+def seed_aware_difference(
+    question: PairedResult,
+    seed_sd_a: float,
+    n_seeds_a: int,
+    seed_sd_b: float,
+    n_seeds_b: int,
+    level: float = LEVEL,
+) -> SeedAwareResult:
+    """A paired question-level comparison widened by the training-seed variance of both arms.
+
+    A difference between two training recipes must hold for new seeds as well as new questions. Each arm's
+    seed-to-seed SD of its macro mean (on the same questions, :func:`seed_spread`) measures the first, the
+    question bootstrap SE of the seed-averaged difference (:func:`paired_macro_difference`) the second, so
+    ``se^2 = se_q^2 + sd_a^2 / k_a + sd_b^2 / k_b`` and the test is Welch's (1947) t with Satterthwaite's
+    (1946) degrees of freedom ``se^4 / (se_q^4 / (n_q - 1) + (sd_a^2/k_a)^2 / (k_a - 1) + (sd_b^2/k_b)^2 /
+    (k_b - 1))``. With se_q = 0 it is exactly Welch's t-test on the seed means; with the seed SDs at 0 it is a
+    z-like test on the question SE. The seed × question interaction enters both terms, so the variance is
+    slightly conservative. Needs at least two seeds per arm.
+    """
+    from scipy.stats import t
+
+    if n_seeds_a < 2 or n_seeds_b < 2:
+        raise ValueError(f"the seed-aware test needs >= 2 seeds per arm, got {n_seeds_a} and {n_seeds_b}")
+    c_q = question.se**2 if np.isfinite(question.se) else 0.0
+    c_a, c_b = seed_sd_a**2 / n_seeds_a, seed_sd_b**2 / n_seeds_b
+    var = c_q + c_a + c_b
+    se = float(np.sqrt(var))
+    parts = c_a**2 / (n_seeds_a - 1) + c_b**2 / (n_seeds_b - 1)
+    if c_q > 0 and question.n_questions > 1:
+        parts += c_q**2 / (question.n_questions - 1)
+    df = float(var**2 / parts) if parts > 0 else float("inf")
+    delta = question.delta
+    p = float(2 * t.sf(abs(delta) / se, df)) if se > 0 else float(delta == 0)
+    half = float(t.ppf((1 + level) / 2, df) * se)
+    return SeedAwareResult(delta, delta - half, delta + half, se, p, df, float(question.se), float(np.sqrt(c_a + c_b)))

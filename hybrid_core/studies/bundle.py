@@ -50,9 +50,11 @@ def _readme(folder: Path, plan: dict, rendered: bool) -> str:
             "to the baseline's, and curves of mAP against the noise level",
             "- `plan.json`: the runs, evaluation sets, languages seen in training and the study file's options",
             "",
-            "Statistics: paired randomisation test over questions (translations together) on seed-averaged "
-            "per-query scores, Holm or Benjamini-Hochberg correction per table (the footnote says which), 95% "
-            "percentile bootstrap CIs, MDE at 80% power (two-sided .05 / m).",
+            "Statistics: with >= 2 seeds per arm, a Welch-Satterthwaite t-test whose variance adds each arm's "
+            "seed-to-seed variance to the question-bootstrap variance of the paired difference (a difference must "
+            "hold for new seeds as well as new questions); with one seed, the paired randomisation test over "
+            "questions (translations together) on the per-query scores. Holm or Benjamini-Hochberg correction per "
+            "table (the footnote says which and which test), 95% CIs, MDE at 80% power (two-sided .05 / m).",
         ]
     )
 

@@ -441,9 +441,11 @@ def dapt_stages(spec: StudySpec) -> list[dict]:
 
 
 def projected_mde(spec: StudySpec, plan: Plan, out_root=None) -> list[str]:
-    """The MDE on macro multi mAP this size should reach, projected from the paired-bootstrap SEs of a finished
-    size of the same study: ``SE * sqrt(questions there / questions here)`` (SE of a mean over independent
-    questions), with the family size of this plan. Seed averaging is ignored (it can only lower the SE)."""
+    """The MDE on macro multi mAP this size should reach, projected from a finished size of the same study, with
+    the family size of this plan: the question SE scales as ``sqrt(questions there / questions here)`` (a mean
+    over independent questions) and, when the finished size had >= 2 seeds, its seed SE as ``sqrt(seeds there /
+    seeds here)``; the two add in quadrature, as in the seed-aware test. From a one-seed size only the question
+    part is known, and the line says so."""
     import math
 
     import pandas as pd
@@ -465,10 +467,17 @@ def projected_mde(spec: StudySpec, plan: Plan, out_root=None) -> list[str]:
             r = res[res["dataset"].str.split("-q").str[0] == d["name"].split("-q")[0]]
             if r.empty or not m:
                 continue
-            se = float(r["se"].median()) * math.sqrt(float(r["n_questions"].median()) / d["questions"])
+            se_q = r["se_questions"] if "se_questions" in r and r["se_questions"].notna().all() else r["se"]
+            se = float(se_q.median()) * math.sqrt(float(r["n_questions"].median()) / d["questions"])
+            if "se_seeds" in r and r["se_seeds"].notna().any():
+                k_there = float(r["n_seeds"].median())
+                se = math.hypot(se, float(r["se_seeds"].median()) * math.sqrt(k_there / len(spec.seeds)))
+                seeds = f", seed SE {float(r['se_seeds'].median()):.4f} over {k_there:g} seeds"
+            else:
+                seeds = "; question variance only: seed-to-seed variance, not measured there, adds to it"
             out.append(
                 f"{d['name']}: {stats.mde(se, m=m):.4f} (m = {m} comparisons; projected from the {pilot.parent.name} "
-                f"size: SE {float(r['se'].median()):.4f} on {int(r['n_questions'].median())} questions)"
+                f"size: question SE {float(se_q.median()):.4f} on {int(r['n_questions'].median())} questions{seeds})"
             )
         if out:
             return out

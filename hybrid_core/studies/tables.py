@@ -7,12 +7,16 @@ Method (see :mod:`hybrid_core.analysis.stats`):
   that seed-averaged tensor with a 95% bootstrap CI over questions (translations together), and the
   spread across seeds (SD of each seed's macro mean) is reported beside it;
 - every trained arm is compared with the baseline arm on the seed-averaged tensors: mean paired
-  difference with its 95% CI and bootstrap SE, the paired randomisation test over questions, Cohen's
-  d_z, p-values corrected (Holm or Benjamini-Hochberg, as the study says) over the family of every
-  comparison of one table (one data set and slice: arms x {mono, cross, multi mAP, RD}); the untrained
-  model is shown for reference and not tested;
-- the MDE of each comparison: ``(z_{1-alpha/(2m)} + z_{0.8}) * SE`` with m the family size, i.e. the
-  difference the table could detect with 80% power at Holm's first threshold.
+  difference with its bootstrap SE over questions, the paired randomisation test over questions, Cohen's
+  d_z; when both arms have >= 2 seeds the verdict, CI and SE come from the seed-aware test
+  (:func:`~hybrid_core.analysis.stats.seed_aware_difference`: question variance plus both arms'
+  seed-to-seed variance, Welch-Satterthwaite t) and the question-level p is kept beside it; p-values are
+  corrected (Holm or Benjamini-Hochberg, as the study says) over the family of every comparison of one
+  table (one data set and slice: arms x {mono, cross, multi mAP, RD}); the untrained model is shown for
+  reference and not tested;
+- the MDE of each comparison: ``(z_{1-alpha/(2m)} + z_{0.8}) * SE`` with m the family size (t quantiles at
+  the test's degrees of freedom for the seed-aware test), i.e. the difference the table could detect with
+  80% power at Holm's first threshold.
 """
 
 from __future__ import annotations
@@ -61,6 +65,11 @@ TIDY_COLUMNS = [
     "d",
     "mde",
     "family_size",
+    "test",
+    "df",
+    "se_questions",
+    "se_seeds",
+    "p_questions",
     "n_questions",
     "sampled",
     "runs",
@@ -172,14 +181,9 @@ def study_results(
                         }
                         if diff is not None:
                             row.update(
-                                delta=diff.delta,
-                                delta_low=diff.low,
-                                delta_high=diff.high,
-                                se=diff.se,
-                                p=diff.p,
-                                d=diff.d,
-                                better=bool(diff.delta > 0 if metric != "rank_distance" else diff.delta < 0),
+                                _comparison(diff, spread[a][j], len(runs), spread[baseline][j], len(arms[baseline]))
                             )
+                            row["better"] = bool(diff.delta > 0 if metric != "rank_distance" else diff.delta < 0)
                         cells[(a, f"{kind}|{metric}")] = row
             family = [r for r in cells.values() if "p" in r and not np.isnan(r["p"])]
             m = len(family)
@@ -189,10 +193,44 @@ def study_results(
                     r["p_adj"] = float(pa)
                     r["significant"] = bool(pa <= ALPHA)
                     r["family_size"] = m
-                    r["mde"] = stats.mde(r["se"], m=m, alpha=ALPHA, power=POWER) if not np.isnan(r["se"]) else np.nan
+                    r["mde"] = (
+                        stats.mde(r["se"], m=m, alpha=ALPHA, power=POWER, df=r["df"])
+                        if not np.isnan(r["se"])
+                        else np.nan
+                    )
             rows.extend(cells.values())
     out = pd.DataFrame(rows).reindex(columns=TIDY_COLUMNS)
     return out
+
+
+def _comparison(diff: stats.PairedResult, sd_a: float, k_a: int, sd_b: float, k_b: int) -> dict:
+    """The tidy columns of one comparison: with >= 2 seeds on both sides the seed-aware test decides (CI, SE, p,
+    df); the question-level randomisation test's p and SE are kept beside it (``p_questions``, ``se_questions``)."""
+    out = {
+        "delta": diff.delta,
+        "d": diff.d,
+        "p_questions": diff.p,
+        "se_questions": diff.se,
+    }
+    if k_a >= 2 and k_b >= 2 and np.isfinite(sd_a) and np.isfinite(sd_b):
+        sa = stats.seed_aware_difference(diff, sd_a, k_a, sd_b, k_b)
+        return out | {
+            "test": "seeds+questions",
+            "delta_low": sa.low,
+            "delta_high": sa.high,
+            "se": sa.se,
+            "p": sa.p,
+            "df": sa.df,
+            "se_seeds": sa.se_seeds,
+        }
+    return out | {
+        "test": "questions",
+        "delta_low": diff.low,
+        "delta_high": diff.high,
+        "se": diff.se,
+        "p": diff.p,
+        "df": np.inf,
+    }
 
 
 # --------------------------------------------------------------------------- display tables
@@ -241,10 +279,11 @@ def delta_table(tidy: pd.DataFrame, dataset: str, slice_name: str) -> pd.DataFra
     out = {}
     for _, r in t.iterrows():
         m, label = r["metric"], LABELS[(r["kind"], r["metric"])]
+        questions_only = f" (questions only p={_p(r['p_questions'])})" if r.get("test") == "seeds+questions" else ""
         out.setdefault(r["arm"], {})[label] = (
             f"{r['delta']:+.{1 if m == 'rank_distance' else 3}f} "
             f"[{_num(r['delta_low'], m)}, {_num(r['delta_high'], m)}]"
-            f" p={_p(r['p_adj'])} d={r['d']:+.2f} MDE {_num(r['mde'], m)}{_mark(r)}"
+            f" p={_p(r['p_adj'])}{questions_only} d={r['d']:+.2f} MDE {_num(r['mde'], m)}{_mark(r)}"
         )
     frame = pd.DataFrame.from_dict(out, orient="index")
     frame = frame.reindex(columns=[c for c in LABELS.values() if c in frame.columns])
@@ -258,10 +297,28 @@ def footnote(tidy: pd.DataFrame, dataset: str, slice_name: str, baseline: str, c
     ds = next((d for d in plan.get("datasets", []) if d["name"] == dataset), {})
     tested = t[t["p"].notna()]
     langs = t["languages"].iloc[0].split() if len(t) else []
+    kinds = set(tested["test"].dropna()) if "test" in tested else set()
+    seeded = kinds == {"seeds+questions"}
+    questions = f"{stats.TEST_NAME}, on seed-averaged per-query scores"
+    if seeded:
+        test = (
+            f"{stats.TEST_NAME_SEEDS} (the question-level {questions} gives the 'questions only' p, uncorrected, "
+            "beside it; a difference must hold across training seeds, not only across questions)"
+        )
+    elif len(kinds) > 1:
+        test = (
+            f"for arms with >= 2 seeds on both sides, {stats.TEST_NAME_SEEDS}; for the others (one seed), the "
+            f"{questions}, which leaves training-seed variance out (column 'test' of results.csv says which)"
+        )
+    elif len(tested) and (tested["n_seeds"] < 2).any():
+        test = f"{questions} (one seed: training-seed variance is not in the test, so a difference may not hold "
+        test += "for another seed)"
+    else:
+        test = questions
     parts = [
         "Cells: macro mean over settings of the mean over questions (seed-averaged per query), 95% bootstrap CI over "
         "questions (translations of a question resampled together), ± SD across seeds.",
-        f"Paired comparisons with the baseline {baseline!r}: {stats.TEST_NAME}, on seed-averaged per-query scores; "
+        f"Paired comparisons with the baseline {baseline!r}: {test}; "
         f"p corrected by {stats.CORRECTIONS[correction]} over the "
         f"{int(tested['family_size'].max()) if len(tested) else 0} "
         "comparisons of this table; ▲/▼ = significantly better/worse at .05 after correction; d = Cohen's d_z over "
@@ -270,8 +327,9 @@ def footnote(tidy: pd.DataFrame, dataset: str, slice_name: str, baseline: str, c
     if len(tested):
         mdes = tested.groupby(["kind", "metric"])["mde"].median()
         parts.append(
-            "Minimum detectable effect (80% power, two-sided .05 at Holm's first threshold .05/m, from the paired "
-            "bootstrap SE): "
+            "Minimum detectable effect (80% power, two-sided .05 at Holm's first threshold .05/m, from the test's SE"
+            + (" and t quantiles at its degrees of freedom" if seeded else ", paired bootstrap")
+            + "): "
             + ", ".join(f"{LABELS[k]} {_num(mdes[k], k[1])}" for k in COLUMNS if k in mdes.index)
             + " (median over arms); a difference that is not significant is smaller than this or absent."
         )

@@ -142,3 +142,56 @@ def test_paper_claims_verdicts_follow_sign_and_corrected_significance() -> None:
     none_axis = tidy.astype({"axis": object})
     none_axis.loc[none_axis["arm"] == "hyb", "axis"] = None
     assert paper_claims(none_axis, "hyb").empty
+
+
+def test_study_results_put_seed_variance_into_the_test(tmp_path) -> None:
+    """Arms with >= 2 seeds are compared by the seed-aware test (its SE adds both arms' seed variance to the
+    question SE); a one-seed arm falls back to the question-level test; the footnote says which."""
+    from hybrid_core.analysis import stats
+    from hybrid_core.evaluation.evaluate import score_all, summarize
+    from hybrid_core.runs import RunStore
+    from tests.conftest import make_toy
+
+    ds, q, c = make_toy(seed=0)
+    store = RunStore(tmp_path)
+    rng = np.random.default_rng(3)
+    arms: dict[str, list[str]] = {"base": ["base"], "x-y": [], "hybrid": [], "one-seed": ["one-seed-s0"]}
+    for arm, seeds in (("x-y", 3), ("hybrid", 3)):
+        for s in range(seeds):
+            arms[arm].append(f"{arm}-s{s}")
+    for runs in arms.values():
+        for run in runs:
+            pq = score_all(ds, q + rng.normal(0, 0.8, q.shape).astype(np.float32), c)
+            store.create(run, "train", run, {}).save_result("toy", pq, summarize(pq, ds))
+    tidy = tables.study_results(
+        arms,
+        [{"name": "toy", "sampled": False, "questions": 40, "spec": "toy"}],
+        {"toy": {"all": ["de", "en", "fr"]}},
+        "x-y",
+        store=store,
+        n_boot=200,
+        n_perm=200,
+    )
+    tested = tidy[tidy["p"].notna()].set_index(["arm", "kind", "metric"])
+    assert set(tested.index.get_level_values("arm")) == {"hybrid", "one-seed"}
+    values = tidy.set_index(["arm", "kind", "metric"])
+    for key in [k for k in tested.index if k[0] == "hybrid"]:
+        r = tested.loc[key]
+        assert r["test"] == "seeds+questions"
+        sd_a, sd_b = r["seed_sd"], values.loc[("x-y", *key[1:]), "seed_sd"]
+        assert r["se_seeds"] == pytest.approx(np.sqrt(sd_a**2 / 3 + sd_b**2 / 3), rel=1e-9)
+        assert r["se"] == pytest.approx(np.hypot(r["se_questions"], r["se_seeds"]), rel=1e-9)
+        assert 2 <= r["df"] < 1e6
+        assert r["mde"] == pytest.approx(stats.mde(r["se"], m=int(r["family_size"]), df=r["df"]), rel=1e-9)
+        assert r["delta_low"] < r["delta"] < r["delta_high"]
+    for key in [k for k in tested.index if k[0] == "one-seed"]:
+        r = tested.loc[key]
+        assert r["test"] == "questions" and r["p"] == r["p_questions"] and r["se"] == r["se_questions"]
+        assert np.isinf(r["df"]) and np.isnan(r["se_seeds"])
+    assert set(tested["family_size"]) == {8}  # one Holm family: 2 arms x 4 columns
+    note = tables.footnote(tidy, "toy", "all", "x-y", "holm", {"datasets": []})
+    assert "for the others (one seed)" in note  # mixed table: not every comparison could use the seeds
+    seeded = tidy[tidy["arm"] != "one-seed"]
+    note = tables.footnote(seeded, "toy", "all", "x-y", "holm", {"datasets": []})
+    assert "Welch-Satterthwaite" in note and "t quantiles" in note
+    assert "questions only p=" in tables.delta_table(seeded, "toy", "all").iloc[0, 0]
