@@ -300,3 +300,18 @@ def test_seed_aware_test_holds_its_level_where_the_question_test_does_not() -> N
         reject_s += r.p <= 0.05
     assert reject_q / sims > 0.3
     assert reject_s / sims < 0.09
+
+
+def test_seed_aware_mde_matches_the_test_and_seeds_needed() -> None:
+    # the MDE equals mde() at the SE and df the test itself computes for equal seed SDs
+    r = stats.seed_aware_difference(_question_result(0.0, 0.003, 800), 0.005, 3, 0.005, 3)
+    assert stats.seed_aware_mde(0.003, 800, 0.005, 3, m=8) == pytest.approx(stats.mde(r.se, m=8, df=r.df), rel=1e-12)
+    # more seeds: smaller MDE; the smallest k reaching a target is found, and nothing reaches a target below the
+    # question SE's own MDE
+    values = [stats.seed_aware_mde(0.001, 800, 0.005, k, m=8) for k in (2, 3, 5, 10, 30)]
+    assert values == sorted(values, reverse=True)
+    k = stats.seeds_for_mde(0.01, 0.001, 800, 0.005, m=8)
+    assert stats.seed_aware_mde(0.001, 800, 0.005, k, m=8) <= 0.01 < stats.seed_aware_mde(0.001, 800, 0.005, k - 1, m=8)
+    assert stats.seeds_for_mde(0.01, 0.004, 800, 0.005, m=8) is None  # mde(.004, m=8) > .01 already
+    with pytest.raises(ValueError):
+        stats.seed_aware_mde(0.001, 800, 0.005, 1)

@@ -411,3 +411,34 @@ def seed_aware_difference(
     p = float(2 * t.sf(abs(delta) / se, df)) if se > 0 else float(delta == 0)
     half = float(t.ppf((1 + level) / 2, df) * se)
     return SeedAwareResult(delta, delta - half, delta + half, se, p, df, float(question.se), float(np.sqrt(c_a + c_b)))
+
+
+def seed_aware_mde(
+    se_questions: float,
+    n_questions: int,
+    seed_sd: float,
+    n_seeds: int,
+    m: int = 1,
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> float:
+    """The MDE of :func:`seed_aware_difference` for two arms of ``n_seeds`` seeds each with seed SD ``seed_sd``:
+    ``se^2 = se_q^2 + 2 sd^2 / k`` at its Welch-Satterthwaite degrees of freedom (t quantiles)."""
+    if n_seeds < 2:
+        raise ValueError(f"the seed-aware test needs >= 2 seeds per arm, got {n_seeds}")
+    c_q, c = se_questions**2, seed_sd**2 / n_seeds
+    var = c_q + 2 * c
+    parts = 2 * c**2 / (n_seeds - 1) + (c_q**2 / (n_questions - 1) if n_questions > 1 else 0.0)
+    df = var**2 / parts if parts > 0 else np.inf
+    return mde(float(np.sqrt(var)), m=m, alpha=alpha, power=power, df=df)
+
+
+def seeds_for_mde(
+    target: float, se_questions: float, n_questions: int, seed_sd: float, m: int = 1, max_seeds: int = 200
+) -> int | None:
+    """The fewest seeds per arm (>= 2) whose :func:`seed_aware_mde` is <= ``target``; None when even
+    ``max_seeds`` do not get there (the question SE alone then sets a floor above the target)."""
+    for k in range(2, max_seeds + 1):
+        if seed_aware_mde(se_questions, n_questions, seed_sd, k, m) <= target:
+            return k
+    return None

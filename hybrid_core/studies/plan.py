@@ -440,12 +440,17 @@ def dapt_stages(spec: StudySpec) -> list[dict]:
     return list(stages.values())
 
 
+#: The MDE on macro multi mAP a study size aims for; the dry run says how many seeds reach it.
+MDE_TARGET = 0.01
+
+
 def projected_mde(spec: StudySpec, plan: Plan, out_root=None) -> list[str]:
     """The MDE on macro multi mAP this size should reach, projected from a finished size of the same study, with
     the family size of this plan: the question SE scales as ``sqrt(questions there / questions here)`` (a mean
     over independent questions) and, when the finished size had >= 2 seeds, its seed SE as ``sqrt(seeds there /
-    seeds here)``; the two add in quadrature, as in the seed-aware test. From a one-seed size only the question
-    part is known, and the line says so."""
+    seeds here)``; the two add in quadrature at the Welch-Satterthwaite degrees of freedom, as in the seed-aware
+    test (:func:`~hybrid_core.analysis.stats.seed_aware_mde`), and the line adds how many seeds per arm reach
+    :data:`MDE_TARGET`. From a one-seed size only the question part is known, and the line says so."""
     import math
 
     import pandas as pd
@@ -468,17 +473,32 @@ def projected_mde(spec: StudySpec, plan: Plan, out_root=None) -> list[str]:
             if r.empty or not m:
                 continue
             se_q = r["se_questions"] if "se_questions" in r and r["se_questions"].notna().all() else r["se"]
-            se = float(se_q.median()) * math.sqrt(float(r["n_questions"].median()) / d["questions"])
+            n_there, n_here = float(r["n_questions"].median()), d["questions"]
+            se_q_here = float(se_q.median()) * math.sqrt(n_there / n_here)
+            k_here = len(spec.seeds)
+            where = f"projected from the {pilot.parent.name} size: question SE {float(se_q.median()):.4f} on "
+            where += f"{int(n_there)} questions"
             if "se_seeds" in r and r["se_seeds"].notna().any():
                 k_there = float(r["n_seeds"].median())
-                se = math.hypot(se, float(r["se_seeds"].median()) * math.sqrt(k_there / len(spec.seeds)))
-                seeds = f", seed SE {float(r['se_seeds'].median()):.4f} over {k_there:g} seeds"
+                seed_sd = float(r["se_seeds"].median()) * math.sqrt(k_there / 2)  # se_seeds^2 = 2 sd^2 / k
+                where += f", seed SD {seed_sd:.4f} over {k_there:g} seeds"
+                if k_here >= 2:
+                    value = stats.seed_aware_mde(se_q_here, n_here, seed_sd, k_here, m=m)
+                else:
+                    value = stats.mde(se_q_here, m=m)
+                    where += "; one seed here: the test leaves seed variance out"
+                need = stats.seeds_for_mde(MDE_TARGET, se_q_here, n_here, seed_sd, m=m)
+                needs = (
+                    f"; MDE {MDE_TARGET} needs {need} seeds per arm"
+                    if need
+                    else f"; MDE {MDE_TARGET} is out of reach: the question SE alone gives "
+                    f"{stats.mde(se_q_here, m=m):.4f}"
+                )
             else:
-                seeds = "; question variance only: seed-to-seed variance, not measured there, adds to it"
-            out.append(
-                f"{d['name']}: {stats.mde(se, m=m):.4f} (m = {m} comparisons; projected from the {pilot.parent.name} "
-                f"size: question SE {float(se_q.median()):.4f} on {int(r['n_questions'].median())} questions{seeds})"
-            )
+                value = stats.mde(se_q_here, m=m)
+                where += "; question variance only: seed-to-seed variance, not measured there, adds to it"
+                needs = ""
+            out.append(f"{d['name']}: {value:.4f} (m = {m} comparisons; {where}{needs})")
         if out:
             return out
     return [f"no finished size of {spec.name!r} to project from: run --size quick first (m = {m} comparisons)"]

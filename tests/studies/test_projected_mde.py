@@ -31,9 +31,19 @@ def test_projection_scales_question_and_seed_parts(tmp_path) -> None:
     # a finished size with 4 seeds: question SE .02 on 10 questions, seed SE .01 over 4 seeds
     _pilot(tmp_path / "studies" / "tiny" / "medium", se=0.03, se_questions=0.02, se_seeds=0.01, n_seeds=4)
     (line,) = projected_mde(spec, plan, tmp_path / "studies")
-    se = math.hypot(0.02 * math.sqrt(10 / 40), 0.01 * math.sqrt(4 / 2))
-    assert line.startswith(f"toy: {stats.mde(se, m=m):.4f} (m = {m} comparisons")
-    assert "seed SE 0.0100 over 4 seeds" in line
+    sd = 0.01 * math.sqrt(4 / 2)  # se_seeds^2 = 2 sd^2 / k
+    se_q = 0.02 * math.sqrt(10 / 40)
+    assert line.startswith(f"toy: {stats.seed_aware_mde(se_q, 40, sd, 2, m=m):.4f} (m = {m} comparisons")
+    assert f"seed SD {sd:.4f} over 4 seeds" in line
+    need = stats.seeds_for_mde(0.01, se_q, 40, sd, m=m)
+    assert need is None and "out of reach" in line  # question SE .01 alone is already above the target
+    # a small question SE: the seeds decide, and the line says how many reach the target
+    pd.read_csv(tmp_path / "studies" / "tiny" / "medium" / "results.csv").assign(se_questions=0.002).to_csv(
+        tmp_path / "studies" / "tiny" / "medium" / "results.csv", index=False
+    )
+    (line,) = projected_mde(spec, plan, tmp_path / "studies")
+    need = stats.seeds_for_mde(0.01, 0.002 * math.sqrt(10 / 40), 40, sd, m=m)
+    assert need and need > 2 and line.endswith(f"MDE 0.01 needs {need} seeds per arm)")
     # a one-seed size (older results without the seed columns): the question part only, said out loud
     (tmp_path / "studies" / "tiny" / "medium" / "results.csv").unlink()
     (tmp_path / "studies" / "tiny" / "medium").rmdir()
