@@ -315,3 +315,21 @@ def test_seed_aware_mde_matches_the_test_and_seeds_needed() -> None:
     assert stats.seeds_for_mde(0.01, 0.004, 800, 0.005, m=8) is None  # mde(.004, m=8) > .01 already
     with pytest.raises(ValueError):
         stats.seed_aware_mde(0.001, 800, 0.005, 1)
+
+
+def test_seed_aware_interval_is_the_t_interval_of_seed_means_without_question_variance() -> None:
+    from scipy.stats import t
+
+    seeds = np.array([0.50, 0.52, 0.55])
+    per_seed = np.stack([np.full((30, 4, 1), v) for v in seeds])  # every question scores the seed's value
+    (iv,) = stats.seed_aware_interval(stats.seed_average(per_seed), stats.seed_spread(per_seed), 3, n_boot=200)
+    low, high = t.interval(0.95, 2, loc=seeds.mean(), scale=seeds.std(ddof=1) / np.sqrt(3))
+    assert (iv.value, iv.low, iv.high) == pytest.approx((seeds.mean(), low, high), rel=1e-9)
+    # one seed: the question-level percentile interval
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(40, 3, 2))
+    one = stats.seed_aware_interval(x, np.full(2, np.nan), 1, n_boot=300)
+    assert one == stats.macro_bootstrap(x, n_boot=300)
+    # seed variance widens the question interval
+    wide = stats.seed_aware_interval(x, np.full(2, 0.02), 3, n_boot=300)
+    assert all(w.high - w.low > o.high - o.low for w, o in zip(wide, one, strict=True))

@@ -442,3 +442,32 @@ def seeds_for_mde(
         if seed_aware_mde(se_questions, n_questions, seed_sd, k, m) <= target:
             return k
     return None
+
+
+def seed_aware_interval(
+    values: np.ndarray, seed_sd: np.ndarray, n_seeds: int, n_boot: int = N_BOOT, level: float = LEVEL, seed: int = 0
+) -> list[Interval]:
+    """Macro means of a seed-averaged tensor (questions, settings, metrics) with intervals for the *recipe*: the
+    question-bootstrap variance plus the seed variance ``seed_sd^2 / n_seeds``, Student's t at the
+    Welch-Satterthwaite degrees of freedom, as in :func:`seed_aware_difference`. With one seed (no seed SD) the
+    question-level percentile interval of :func:`macro_bootstrap`."""
+    from scipy.stats import t
+
+    values = np.asarray(values, dtype=np.float64)
+    if n_seeds < 2:
+        return macro_bootstrap(values, n_boot=n_boot, level=level, seed=seed)
+    point = macro_means(values)
+    boot = macro_bootstrap_draws(values, n_boot, seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        se_q = np.nanstd(boot, axis=0, ddof=1)
+    n_q = int((~np.isnan(values)).any(axis=(1, 2)).sum())
+    out = []
+    for j in range(values.shape[2]):
+        c_q, c = se_q[j] ** 2, float(seed_sd[j]) ** 2 / n_seeds
+        var = c_q + c
+        parts = c**2 / (n_seeds - 1) + (c_q**2 / (n_q - 1) if n_q > 1 else 0.0)
+        df = var**2 / parts if parts > 0 else np.inf
+        half = float(t.ppf((1 + level) / 2, df) * np.sqrt(var)) if np.isfinite(var) else np.nan
+        out.append(Interval(float(point[j]), float(point[j]) - half, float(point[j]) + half))
+    return out

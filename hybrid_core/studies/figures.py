@@ -1,8 +1,8 @@
 """Plotly figures of a study (pure builders: tidy results in, ``go.Figure`` out).
 
 - :func:`curve`: a metric against a numeric arm axis (alpha of the hybrid sampler, lambda of a merge),
-  one line per setting kind with its 95% CI band; arms off the axis (X-X, the untrained model) are
-  dotted reference lines.
+  one line per setting kind with its 95% CI band (over questions and, with >= 2 seeds, training seeds);
+  arms off the axis (X-X, the untrained model) are dotted reference lines.
 - :func:`slice_bars`: one metric of one kind per arm, grouped by language slice (seen / unseen /
   low-resource), with CI whiskers.
 - :func:`delta_forest`: each arm's paired difference from the baseline per setting kind, with its 95% CI,
@@ -39,6 +39,9 @@ def curve(
     on = t[t["series"] == series]
     axis_name = str(on["axis_name"].dropna().iloc[0]) if on["axis_name"].notna().any() else "axis"
     table = on.rename(columns={"axis": axis_name}).astype({axis_name: float})
+    seeded = "band_low" in table and table["band_low"].notna().all() and (table["n_seeds"] > 1).any()
+    if seeded:  # the recipe's uncertainty: questions and training seeds
+        table = table.assign(ci_low=table["band_low"], ci_high=table["band_high"])
     fig = sweep_curve(table, axis_name, metric)
     kinds = [k for k in KIND_ORDER if k in set(t["kind"])]
     for _, r in t[t["series"] != series].drop_duplicates(["arm", "kind"]).iterrows():
@@ -53,7 +56,8 @@ def curve(
             annotation_font_size=10,
         )
     title = (
-        f"{dataset} · {slice_name}: {METRIC_TITLES.get(metric, metric)} vs {axis_name} (band: 95% CI over questions)"
+        f"{dataset} · {slice_name}: {METRIC_TITLES.get(metric, metric)} vs {axis_name} "
+        f"(band: 95% CI over {'questions and seeds' if seeded else 'questions'})"
     )
     return _layout(fig, title, xaxis_title=axis_name, yaxis_title=METRIC_TITLES.get(metric, metric))
 

@@ -52,6 +52,8 @@ TIDY_COLUMNS = [
     "value",
     "ci_low",
     "ci_high",
+    "band_low",
+    "band_high",
     "seed_sd",
     "n_seeds",
     "delta",
@@ -150,6 +152,7 @@ def study_results(
                 metrics = ["map", "rank_distance"] if kind == "multi" else ["map"]
                 for a, runs in arms.items():
                     cis = stats.macro_bootstrap(per_arm[a], n_boot=n_boot, seed=seed)
+                    bands = stats.seed_aware_interval(per_arm[a], spread[a], len(runs), n_boot=n_boot, seed=seed)
                     diffs = (
                         stats.paired_macro_difference(per_arm[a], per_arm[baseline], n_boot, n_perm, seed=seed)
                         if a not in (baseline, "base")
@@ -173,6 +176,8 @@ def study_results(
                             "value": ci.value,
                             "ci_low": ci.low,
                             "ci_high": ci.high,
+                            "band_low": bands[j].low,
+                            "band_high": bands[j].high,
                             "seed_sd": float(spread[a][j]),
                             "n_seeds": len(runs),
                             "n_questions": int((~np.isnan(per_arm[a][..., j])).any(axis=1).sum()),

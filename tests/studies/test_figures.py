@@ -67,3 +67,24 @@ def test_study_figures_has_delta_plots_for_tested_slices_only(tidy):
     stems = set(study_figures(tidy))
     assert "delta--d--all--map" in stems
     assert not any(s.startswith("delta--d--lang:") for s in stems)  # per-language plots only on demand
+
+
+def test_curve_band_counts_seeds_when_the_arms_have_them() -> None:
+    from hybrid_core.studies.figures import curve
+
+    rows = []
+    for alpha, value in ((0.0, 0.50), (0.5, 0.55), (1.0, 0.52)):
+        row = _row(f"a{alpha}", "multi", value) | {"series": "hybrid", "axis": alpha, "n_seeds": 3, "runs": "r"}
+        rows.append(row | {"band_low": value - 0.2, "band_high": value + 0.1})
+    tidy = pd.DataFrame(rows)
+
+    def band(fig):  # the filled CI polygon: x out and back, upper then lower edge
+        poly = next(t for t in fig.data if t.fill == "toself")
+        return list(poly.y)
+
+    fig = curve(tidy, "d", "all")
+    assert "questions and seeds" in fig.layout.title.text
+    assert band(fig) == pytest.approx([0.6, 0.65, 0.62, 0.32, 0.35, 0.3])
+    one_seed = curve(tidy.assign(n_seeds=1), "d", "all")  # bands then are the question CIs
+    assert "over questions)" in one_seed.layout.title.text
+    assert band(one_seed) == pytest.approx([0.55, 0.6, 0.57, 0.47, 0.5, 0.45])

@@ -189,6 +189,10 @@ def test_study_results_put_seed_variance_into_the_test(tmp_path) -> None:
         assert r["test"] == "questions" and r["p"] == r["p_questions"] and r["se"] == r["se_questions"]
         assert np.isinf(r["df"]) and np.isnan(r["se_seeds"])
     assert set(tested["family_size"]) == {8}  # one Holm family: 2 arms x 4 columns
+    # arm intervals for curves: seeds widen the question CI; one seed keeps it
+    three, one = tidy[tidy["arm"] == "hybrid"], tidy[tidy["arm"] == "one-seed"]
+    assert ((three["band_high"] - three["band_low"]) > (three["ci_high"] - three["ci_low"])).all()
+    assert (one["band_low"] == one["ci_low"]).all() and (one["band_high"] == one["ci_high"]).all()
     note = tables.footnote(tidy, "toy", "all", "x-y", "holm", {"datasets": []})
     assert "for the others (one seed)" in note  # mixed table: not every comparison could use the seeds
     seeded = tidy[tidy["arm"] != "one-seed"]
