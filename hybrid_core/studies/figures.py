@@ -27,6 +27,13 @@ def curve_series(tidy: pd.DataFrame) -> list[str]:
     return [s for s in dict.fromkeys(t["series"]) if counts.get(s, 0) >= 2]
 
 
+def _recipe_intervals(t: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """``t`` with ``ci_low``/``ci_high`` set to the intervals over questions *and* training seeds (``band_*``) when
+    some arm has >= 2 seeds, and whether it did: a figure comparing recipes shows the recipe's uncertainty."""
+    seeded = "band_low" in t and len(t) > 0 and t["band_low"].notna().all() and bool((t["n_seeds"] > 1).any())
+    return (t.assign(ci_low=t["band_low"], ci_high=t["band_high"]) if seeded else t), seeded
+
+
 def curve(
     tidy: pd.DataFrame, dataset: str, slice_name: str, metric: str = "map", series: str | None = None
 ) -> go.Figure:
@@ -39,9 +46,7 @@ def curve(
     on = t[t["series"] == series]
     axis_name = str(on["axis_name"].dropna().iloc[0]) if on["axis_name"].notna().any() else "axis"
     table = on.rename(columns={"axis": axis_name}).astype({axis_name: float})
-    seeded = "band_low" in table and table["band_low"].notna().all() and (table["n_seeds"] > 1).any()
-    if seeded:  # the recipe's uncertainty: questions and training seeds
-        table = table.assign(ci_low=table["band_low"], ci_high=table["band_high"])
+    table, seeded = _recipe_intervals(table)
     fig = sweep_curve(table, axis_name, metric)
     kinds = [k for k in KIND_ORDER if k in set(t["kind"])]
     for _, r in t[t["series"] != series].drop_duplicates(["arm", "kind"]).iterrows():
@@ -67,7 +72,9 @@ def slice_bars(
 ) -> go.Figure:
     """Bars per arm, grouped by slice (one kind; default multi), 95% CI whiskers."""
     kind = kind or "multi"
-    t = tidy[(tidy["dataset"] == dataset) & (tidy["metric"] == metric) & (tidy["kind"] == kind)]
+    t, seeded = _recipe_intervals(
+        tidy[(tidy["dataset"] == dataset) & (tidy["metric"] == metric) & (tidy["kind"] == kind)]
+    )
     slices = slices or [s for s in ("all", "seen", "unseen", "low-resource") if s in set(t["slice"])]
     fig = go.Figure()
     for i, sl in enumerate(slices):
@@ -80,7 +87,8 @@ def slice_bars(
             error_y=_errors(r),
             hovertemplate=f"{sl}<br>%{{x}}<br>{metric} = %{{y:.3f}}<extra></extra>",
         )
-    title = f"{dataset}: {kind} {METRIC_TITLES.get(metric, metric)} by language slice (whiskers: 95% CI)"
+    title = f"{dataset}: {kind} {METRIC_TITLES.get(metric, metric)} by language slice "
+    title += f"(whiskers: 95% CI over {'questions and seeds' if seeded else 'questions'})"
     return _layout(fig, title, barmode="group", xaxis_title="arm", yaxis_title=METRIC_TITLES.get(metric, metric))
 
 

@@ -88,3 +88,8 @@ def test_curve_band_counts_seeds_when_the_arms_have_them() -> None:
     one_seed = curve(tidy.assign(n_seeds=1), "d", "all")  # bands then are the question CIs
     assert "over questions)" in one_seed.layout.title.text
     assert band(one_seed) == pytest.approx([0.55, 0.6, 0.57, 0.47, 0.5, 0.45])
+    from hybrid_core.studies.figures import slice_bars
+
+    bars = slice_bars(tidy, "d", kind="multi")
+    assert "questions and seeds" in bars.layout.title.text
+    assert list(bars.data[0].error_y.arrayminus) == pytest.approx([0.2, 0.2, 0.2])
