@@ -182,9 +182,7 @@ def augmentation_section() -> None:
             _export_ui.table_downloads(
                 versus, f"augmentation-vs-{ref}-{base}-{sl}-{metric}", f"{A}_versus_dl", caption=f"vs {ref}"
             )
-    with st.expander("Configs of these runs"):
-        shown = robustness.augment_frame(frame).loc[list(groups[gi])].dropna(axis=1, how="all").astype(str)
-        st.dataframe(shown, key=f"{A}_configs")
+    _ui.configs_expander(robustness.augment_frame(frame), groups[gi], f"{A}_configs")
 
 
 st.title("Robustness")

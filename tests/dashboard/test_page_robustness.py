@@ -5,33 +5,24 @@ The numbers drawn and tabulated must be the core's (:func:`hybrid_core.analysis.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
 from hybrid_core.analysis import robustness
 from hybrid_core.augment.perturb import noisy_name
-from hybrid_core.data.mock import tiny_parallel_dataset
 from hybrid_core.runs import RunStore
-from tests.dashboard.helpers import app, figures, no_exceptions
+from tests.dashboard.helpers import app, built_store, figures, no_exceptions, use_store
 from tests.dashboard.noisy_runs import make_noisy_runs
 
 
 @pytest.fixture(scope="module")
 def noisy(tmp_path_factory):
-    root = tmp_path_factory.mktemp("noisy")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HYBRID_IR_CACHE", str(root / "cache"))
-        ds = tiny_parallel_dataset()
-        names = make_noisy_runs(root / "runs", root / "models", ds)
-    return SimpleNamespace(root=root, runs=root / "runs", cache=root / "cache", ds=ds, names=names)
+    return built_store(tmp_path_factory.mktemp("noisy"), make_noisy_runs)
 
 
 @pytest.fixture(autouse=True)
 def _noisy_dirs(noisy, monkeypatch):
-    monkeypatch.setenv("HYBRID_IR_RUNS", str(noisy.runs))
-    monkeypatch.setenv("HYBRID_IR_CACHE", str(noisy.cache))
+    use_store(monkeypatch, noisy)
 
 
 def _curve(fig, name):
