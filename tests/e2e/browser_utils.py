@@ -116,6 +116,25 @@ def screenshot(page, name: str) -> None:
     page.set_viewport_size({"width": 1400, "height": 900})
 
 
+def open_custom_queries(page, url: str, dataset: str = "tiny-parallel") -> None:
+    """The Custom queries page with ``dataset`` picked in "Search in"."""
+    page.goto(f"{url}/custom_queries")
+    wait_ready(page)
+    page.get_by_role("combobox", name="Search in").click()
+    page.get_by_role("option", name=dataset).click()
+    wait_ready(page)
+
+
+def ask(page, query: str, until: str) -> None:
+    """Type ``query`` into the Query box, wait until ``until`` shows and the page settles; no exception on it."""
+    box = page.get_by_role("textbox", name="Query", exact=True)
+    box.fill(query)
+    box.press("Enter")
+    page.get_by_text(until).wait_for(timeout=60_000)
+    wait_ready(page)
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
 @contextmanager
 def dashboard(runs: Path, cache: Path, log: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     """A dashboard server over ``runs`` for the ``with`` block (``env``: more variables it starts with); yields its

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hybrid_core.runs import RunStore
-from tests.e2e.browser_utils import demo_server, screenshot, wait_ready
+from tests.e2e.browser_utils import ask, demo_server, open_custom_queries, screenshot, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -84,17 +84,8 @@ def test_language_pair_difference_and_search(server, page) -> None:
     assert page.get_by_text("red: tiny-1 better").count() >= 1
     screenshot(page, "language_pairs-diff")
 
-    page.goto(f"{server['url']}/custom_queries")
-    wait_ready(page)
-    page.get_by_role("combobox", name="Search in").click()
-    page.get_by_role("option", name="tiny-parallel").click()
-    wait_ready(page)
-    box = page.get_by_role("textbox", name="Query", exact=True)
-    box.fill("Where does the Danube rise?")
-    box.press("Enter")
-    page.get_by_text("Languages among the hits").wait_for(timeout=60_000)
-    wait_ready(page)
-    assert page.locator("[data-testid=stException]").count() == 0
+    open_custom_queries(page, server["url"])
+    ask(page, "Where does the Danube rise?", until="Languages among the hits")
     screenshot(page, "custom_queries-search")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.browser_utils import demo_server, screenshot, wait_ready
+from tests.e2e.browser_utils import ask, demo_server, open_custom_queries, screenshot, wait_ready
 
 pytestmark = pytest.mark.e2e
 LEVELS = ("typos:0.05", "typos:0.1", "typos:0.2", "typos:0.4")
@@ -52,21 +52,12 @@ def test_robustness_curves_and_augmentation(server, page) -> None:
 
 
 def test_custom_query_with_noise(server, page) -> None:
-    page.goto(f"{server['url']}/custom_queries")
-    wait_ready(page)
-    page.get_by_role("combobox", name="Search in").click()
-    page.get_by_role("option", name="tiny-parallel").click()
-    wait_ready(page)
+    open_custom_queries(page, server["url"])
     noise = page.get_by_role("textbox", name="Perturb the query (optional noise spec)")
     noise.fill("typos:0.2,casing:1")
     noise.press("Enter")
     wait_ready(page)
-    box = page.get_by_role("textbox", name="Query", exact=True)
-    box.fill("Where does the Danube rise?")
-    box.press("Enter")
-    page.get_by_text("Noisy query (").wait_for(timeout=60_000)
-    wait_ready(page)
-    assert page.locator("[data-testid=stException]").count() == 0
+    ask(page, "Where does the Danube rise?", until="Noisy query (")
     assert page.get_by_text("Clean query", exact=True).count() == 1
     screenshot(page, "custom_queries-noise")
     noise.fill("typos:1.5")
