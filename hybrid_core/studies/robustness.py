@@ -28,7 +28,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from hybrid_core.analysis import stats
-from hybrid_core.analysis.robustness import robustness_figure
+from hybrid_core.analysis.robustness import curves_figure
 from hybrid_core.runs import RunStore
 from hybrid_core.studies import slices as slicing
 from hybrid_core.studies.tables import (
@@ -272,9 +272,15 @@ def robustness_figures(rob: pd.DataFrame) -> dict[str, go.Figure]:
             continue
         for family in [f for f in dict.fromkeys(t["family"]) if f != CLEAN]:
             sub = t[t["family"].isin([CLEAN, family])]
-            table = sub.assign(group=sub["arm"], drop=sub["drop"].fillna(0.0), p_holm=sub["drop_p_adj"])
+            table = sub.drop(columns=["series"]).assign(
+                series=sub["arm"],
+                drop=sub["drop"].fillna(0.0),  # the clean point: no change
+                drop_low=sub["drop_low"].fillna(0.0),
+                drop_high=sub["drop_high"].fillna(0.0),
+                p_holm=sub["drop_p_adj"],
+            )
             title = f"{ds} · {sl} · {kind}: mAP vs {family} noise level (band: 95% CI over questions)"
-            fig = robustness_figure(table, title=title)
+            fig = curves_figure(table, title=title)
             fig.update_layout(xaxis_title=f"{family} rate (0 = clean queries)", yaxis_title=f"{kind} mAP")
             out[f"robustness--{ds}--{sl}--{family}--{kind}"] = fig
     return out
