@@ -414,12 +414,19 @@ def curve_display(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def curves_figure(table: pd.DataFrame, title: str | None = None) -> go.Figure:
+#: What a curve's hover shows, in ``customdata`` order.
+HOVER_COLUMNS = ("noise", "ci_low", "ci_high", "drop", "drop_low", "drop_high", "p_holm", "value")
+
+
+def curves_figure(table: pd.DataFrame, title: str | None = None, change: bool = False) -> go.Figure:
     """Metric vs noise level: one line per series (colour) and kind (dash), each with its 95% CI band.
 
-    Serves :func:`robustness_curves` (the dashboard), :func:`study_noise_table` and a study's robustness table
+    ``change``: draw the change vs clean instead (``drop`` with its band ``drop_low`` .. ``drop_high``): each noisy
+    level minus the same series' clean score, paired question by question (:func:`robustness_curves`), so its CI
+    leaves out the spread between questions that both absolute bands carry; 0 at the clean level. Serves
+    :func:`robustness_curves` (the dashboard), :func:`study_noise_table` and a study's robustness table
     (:func:`hybrid_core.studies.robustness.robustness_figures`), and :func:`noise_curve_table` (no ``kind``
-    column: one line per series). The hover shows the change vs clean, with its CI where the table has one.
+    column: one line per series). The hover shows both, the change with its CI where the table has one.
     """
     metric = table["metric"].iloc[0] if len(table) else ""
     series = list(dict.fromkeys(table["series"]))
@@ -427,7 +434,10 @@ def curves_figure(table: pd.DataFrame, title: str | None = None) -> go.Figure:
     dashes = dict(zip(KIND_ORDER, ("solid", "dash", "dot"), strict=True))
     palette = PALETTE if len(series) <= len(PALETTE) else LANGUAGE_PALETTE
     table = table.assign(**{c: np.nan for c in ("drop_low", "drop_high", "p_holm") if c not in table.columns})
+    y, low, high = ("drop", "drop_low", "drop_high") if change else ("value", "ci_low", "ci_high")
     fig = go.Figure()
+    if change:
+        fig.add_hline(y=0, line={"color": "#444", "width": 1})
     for i, label in enumerate(series):
         color = palette[i % len(palette)]
         for kind in kinds:
@@ -439,22 +449,26 @@ def curves_figure(table: pd.DataFrame, title: str | None = None) -> go.Figure:
                 continue
             name = f"{label} · {kind}" if len(kinds) > 1 else str(label)
             change_ci = "" if r["drop_low"].isna().all() else " [%{customdata[4]:+.3f}, %{customdata[5]:+.3f}]"
-            ci_band(fig, r["level"], r["ci_low"], r["ci_high"], color, name)
+            ci_band(fig, r["level"], r[low], r[high], color, name)
             fig.add_scatter(
                 x=r["level"],
-                y=r["value"],
+                y=r[y],
                 mode="lines+markers",
                 name=name,
                 legendgroup=name,
                 line={"color": color, "dash": dashes.get(kind, "solid")},
-                customdata=np.stack(
-                    [r["noise"], r["ci_low"], r["ci_high"], r["drop"], r["drop_low"], r["drop_high"], r["p_holm"]],
-                    axis=1,
-                ),
-                hovertemplate=f"{name}<br>%{{customdata[0]}}<br>{metric} = %{{y:.3f}} [%{{customdata[1]:.3f}}, "
-                f"%{{customdata[2]:.3f}}]<br>change vs clean: %{{customdata[3]:+.3f}}{change_ci}, "
-                "Holm p = %{customdata[6]:.3g}<extra></extra>",
+                customdata=np.stack([r[c] for c in HOVER_COLUMNS], axis=1),
+                hovertemplate=f"{name}<br>%{{customdata[0]}}<br>{metric} = %{{customdata[7]:.3f}} "
+                f"[%{{customdata[1]:.3f}}, %{{customdata[2]:.3f}}]<br>change vs clean: %{{customdata[3]:+.3f}}"
+                f"{change_ci}, Holm p = %{{customdata[6]:.3g}}<extra></extra>",
             )
+    if change:
+        return _layout(
+            fig,
+            title or f"{metric}: noisy minus clean queries, paired over questions (band: 95% bootstrap CI)",
+            xaxis_title="noise level (rate)",
+            yaxis_title=f"change in {metric} vs clean",
+        )
     return _layout(
         fig,
         title or f"{metric} under query noise (band: 95% bootstrap CI over questions)",

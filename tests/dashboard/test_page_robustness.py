@@ -62,6 +62,17 @@ def test_curves_show_the_cores_numbers(noisy):
     top = core[(core["series"] == "tiny-0") & (core["level"] == 0.5)].iloc[0]
     clean = core[(core["series"] == "tiny-0") & (core["level"] == 0.0)].iloc[0]
     assert top["drop"] == pytest.approx(top["value"] - clean["value"], abs=1e-12)
+    # beside the absolute view: the change vs clean with its paired CI, as the core computed it
+    at.radio(key="robust_view").set_value("change vs clean").run()
+    no_exceptions(at)
+    fig = figures(at)[0]
+    for run in ("tiny-0", "tiny-1"):
+        line, want = _curve(fig, run), core[core["series"] == run].sort_values("level")
+        np.testing.assert_allclose(np.asarray(line.y, dtype=float), want["drop"], rtol=1e-12, atol=1e-15)
+        band = next(t for t in fig.data if t.legendgroup == run and t.fill == "toself")
+        want_band = [*want["drop_high"], *want["drop_low"][::-1]]
+        np.testing.assert_allclose(np.asarray(band.y, dtype=float), want_band, rtol=1e-12, atol=1e-15)
+    assert fig.layout.yaxis.title.text == "change in map vs clean"
 
 
 def test_language_slice_and_all_kinds(noisy):
