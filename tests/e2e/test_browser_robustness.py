@@ -43,6 +43,12 @@ def test_robustness_curves_and_augmentation(server, page) -> None:
     assert chart.locator(".scatterlayer .trace .points path").count() >= 5 * 5
     screenshot(page, "robustness-noisy-queries")
 
+    page.locator("[data-testid=stRadio]").first.get_by_text("change vs clean").click()  # the first tab's View
+    wait_ready(page)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert "change in map vs clean" in page.locator("[data-testid=stPlotlyChart]").first.inner_text()
+    screenshot(page, "robustness-change-vs-clean")
+
     page.get_by_role("tab", name="Augmentation").click()
     wait_ready(page)
     assert page.locator("[data-testid=stException]").count() == 0
