@@ -82,8 +82,9 @@ def _show(table, base: str, where: str, stem: str, key: str, what: str) -> None:
             f"One line per {what}; dash = setting kind. Bands: 95% bootstrap CIs over questions ({stats.N_BOOT} "
             "resamples, translations together). Level = the noise rate (0 = the clean queries)."
         )
-    caption = f"{base}: {shown['metric'].iloc[0]} under {fam} noise, change vs clean queries with 95% CI"
-    _export_ui.figure_and_table_downloads(fig, shown, f"{stem}-{fam}", key, caption=caption)
+    caption = f"{base}: {metric} under {fam} noise, change vs clean queries with 95% CI"
+    stem = f"{stem}-{fam}-change" if change else f"{stem}-{fam}"
+    _export_ui.figure_and_table_downloads(fig, shown, stem, key, caption=caption)
     st.dataframe(_ui.fmt_table(robustness.curve_display(shown)), hide_index=True, key=f"{key}_table")
     st.caption(
         "Change vs clean: the same queries without noise, paired question by question (95% bootstrap CI); "

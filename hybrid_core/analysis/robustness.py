@@ -463,17 +463,14 @@ def curves_figure(table: pd.DataFrame, title: str | None = None, change: bool = 
                 f"{change_ci}, Holm p = %{{customdata[6]:.3g}}<extra></extra>",
             )
     if change:
-        return _layout(
-            fig,
-            title or f"{metric}: noisy minus clean queries, paired over questions (band: 95% bootstrap CI)",
-            xaxis_title="noise level (rate)",
-            yaxis_title=f"change in {metric} vs clean",
-        )
+        title = title or f"{metric}: noisy minus clean queries, paired over questions (band: 95% bootstrap CI)"
+    else:
+        title = title or f"{metric} under query noise (band: 95% bootstrap CI over questions)"
     return _layout(
         fig,
-        title or f"{metric} under query noise (band: 95% bootstrap CI over questions)",
+        title,
         xaxis_title="noise level (rate)",
-        yaxis_title=metric,
+        yaxis_title=f"change in {metric} vs clean" if change else metric,
     )
 
 
