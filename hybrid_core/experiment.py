@@ -27,7 +27,7 @@ from hybrid_core.errors import HybridIRError
 from hybrid_core.evaluation.metrics import column_label
 from hybrid_core.evaluation.settings import KINDS
 from hybrid_core.io_utils import atomic_path, read_json, write_json
-from hybrid_core.models.precision import PRECISIONS
+from hybrid_core.models.precision import PRECISIONS, with_precision
 from hybrid_core.progress import within
 from hybrid_core.runs import RunStore, now_iso, validate_name
 from hybrid_core.training.trainer import (
@@ -210,8 +210,7 @@ def run_experiment(
 
     store = RunStore(runs_dir)
     precision = cfg.eval_precision
-    suffix = "" if precision == "fp32" else f"-{precision}"
-    folder = Path(out_dir) if out_dir else paths.cache_dir() / "experiments" / f"{cfg.name}{suffix}"
+    folder = Path(out_dir) if out_dir else paths.cache_dir() / "experiments" / with_precision(cfg.name, precision)
     timings: dict[str, float] = {}
     t_all = time.perf_counter()
     datasets = eval_sets(cfg, data_dir)

@@ -45,16 +45,23 @@ def slices_notice(datasets: dict[str, str], n_common: tuple[int, int] | None) ->
         st.warning(compare.slices_note(datasets, *n_common), icon=":material/join_inner:")
 
 
-def table_downloads(table: pd.DataFrame, stem: str, key: str, caption: str = "", row=None, **latex) -> None:
+def table_downloads(
+    table: pd.DataFrame, stem: str, key: str, caption: str = "", row=None, tex: str | None = None, **latex
+) -> None:
     """CSV / LaTeX download buttons (booktabs, escaped); the index is written only when it is named.
 
-    ``row``: a horizontal container to put them in (e.g. next to figure buttons), else a new row.
+    ``row``: a horizontal container to put them in (e.g. next to figure buttons), else a new row. ``tex``: LaTeX
+    to offer instead of writing ``table`` (when the printed layout differs from the tidy rows of the CSV).
     """
     row = row if row is not None else st.container(horizontal=True, gap="small")
     for fmt, mime in (("csv", "text/csv"), ("tex", "application/x-tex")):
+        if fmt == "tex" and tex is not None:
+            text = tex
+        else:
+            text = table_text(table, fmt, caption, **(latex if fmt == "tex" else {}))
         row.download_button(
             "CSV" if fmt == "csv" else "LaTeX",
-            table_text(table, fmt, caption, **(latex if fmt == "tex" else {})),
+            text,
             f"{_ui.slug(stem)}.{fmt}",
             mime,
             key=f"{key}_{fmt}",
@@ -90,6 +97,22 @@ def figure_downloads(fig, stem: str, key: str, formats: tuple[str, ...] = ("png"
     return row
 
 
+def zip_button(build, stem: str, key: str, label: str = "Paper bundle (.zip)", help: str | None = None) -> None:
+    """A zip download whose bytes ``build()`` makes only when the button is clicked."""
+    st.download_button(
+        label,
+        data=build,
+        file_name=f"{_ui.slug(stem)}.zip",
+        mime="application/zip",
+        key=key,
+        icon=":material/folder_zip:",
+        on_click="ignore",
+        type="primary",
+        width="content",
+        help=help,
+    )
+
+
 def bundle_button(names: list[str], dataset: str, baseline: str | None, n_boot: int, n_perm: int, key: str) -> None:
     """Download button for the paper bundle; the zip (tables, figures, README) is built only when clicked."""
     from hybrid_core.analysis import paper_bundle
@@ -101,17 +124,7 @@ def bundle_button(names: list[str], dataset: str, baseline: str | None, n_boot: 
             _ui.log.error("paper bundle failed: %s", exc)
             return paper_bundle.error_zip(str(exc))
 
-    st.download_button(
-        "Paper bundle (.zip)",
-        data=build,
-        file_name=f"{_ui.slug(f'paper-bundle-{dataset}')}.zip",
-        mime="application/zip",
-        key=key,
-        icon=":material/folder_zip:",
-        on_click="ignore",
-        type="primary",
-        width="content",
-    )
+    zip_button(build, f"paper-bundle-{dataset}", key)
 
 
 def reevaluate_on_common_slice(datasets: dict[str, str], key: str) -> None:

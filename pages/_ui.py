@@ -1,4 +1,4 @@
-"""Shared page helpers: cached run-store reads keyed by file mtimes, error cards, downloads.
+"""Shared page helpers: cached run-store reads keyed by file mtimes, error cards, tables (downloads: ``_export_ui``).
 
 Not a page (the leading underscore keeps it out of navigation). Every cached read takes the run's
 ``mtime_key()`` as an argument, so a rewritten result invalidates its cache entry and nothing else.
@@ -9,6 +9,7 @@ Core objects that are expensive (models, FAISS indexes) are cached once per proc
 from __future__ import annotations
 
 import logging
+import math
 import re
 import traceback
 from collections.abc import Callable, Iterator
@@ -226,54 +227,12 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:80] or "export"
 
 
-def figure_downloads(fig: go.Figure, stem: str, key: str) -> None:
-    """PNG / SVG download buttons; the image is rendered (Kaleido) only when a button is clicked."""
-    from hybrid_core.analysis.figure_export import figure_bytes
-
-    cols = st.columns([1, 1, 6])
-    for col, fmt in zip(cols, ("png", "svg"), strict=False):
-        col.download_button(
-            fmt.upper(),
-            data=lambda f=fmt: _figure_bytes_safe(fig, f, figure_bytes),
-            file_name=f"{slug(stem)}.{fmt}",
-            mime="image/png" if fmt == "png" else "image/svg+xml",
-            key=f"{key}_{fmt}",
-            icon=":material/download:",
-            on_click="ignore",
-        )
-
-
 def _figure_bytes_safe(fig: go.Figure, fmt: str, render: Callable) -> bytes:
     try:
         return render(fig, fmt)
     except HybridIRError as exc:
         log.error("figure export failed: %s", exc)
         return f"figure export failed: {exc}".encode()
-
-
-def table_downloads(table: pd.DataFrame, stem: str, key: str, caption: str = "") -> None:
-    """CSV / LaTeX download buttons for a table."""
-    from hybrid_core.analysis.figure_export import table_text
-
-    cols = st.columns([1, 1, 6])
-    cols[0].download_button(
-        "CSV",
-        table_text(table, "csv"),
-        f"{slug(stem)}.csv",
-        "text/csv",
-        key=f"{key}_csv",
-        icon=":material/download:",
-        on_click="ignore",
-    )
-    cols[1].download_button(
-        "LaTeX",
-        table_text(table, "tex", caption),
-        f"{slug(stem)}.tex",
-        "application/x-tex",
-        key=f"{key}_tex",
-        icon=":material/download:",
-        on_click="ignore",
-    )
 
 
 def jobs_finished(page_key: str, listed: list) -> bool:
@@ -294,3 +253,18 @@ def no_runs_notice() -> None:
 def fmt_table(table: pd.DataFrame, digits: int = 3) -> Styler:
     """Floats shown with exactly ``digits`` decimals (1330.0 stays "1330.0"); the downloads keep full precision."""
     return table.round(digits).style.format(precision=digits, na_rep="–")
+
+
+def plain(v) -> str:
+    """A config value as text: integers without ".0" (pandas turns int columns with gaps into floats)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def configs_expander(frame: pd.DataFrame, runs: list[str], key: str) -> None:
+    """ "Configs of these runs": the runs' rows of a config frame, options no run sets left out, values as text."""
+    with st.expander("Configs of these runs"):
+        st.dataframe(frame.loc[list(runs)].dropna(axis=1, how="all").map(plain), key=key)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import streamlit as st
 
 from hybrid_core.analysis import ablations, figures, stats
-from pages import _ui
+from pages import _export_ui, _ui
 
 _ui.ensure_app_navigation()
 
@@ -38,42 +36,6 @@ def _bundle(folder: str, mtime: float) -> bytes:
     from hybrid_core.studies.bundle import paper_bundle
 
     return paper_bundle(folder)
-
-
-def _plain(v) -> str:
-    """A config value as text: integers without ".0" (pandas turns int columns with gaps into floats)."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
-def _figure_buttons(fig, stem: str, key: str) -> None:
-    """PNG / SVG / PDF downloads, rendered only when clicked."""
-    from hybrid_core.analysis.figure_export import FIGURE_FORMATS, figure_bytes
-
-    cols = st.columns([1, 1, 1, 5])
-    for col, fmt in zip(cols, ("png", "svg", "pdf"), strict=False):
-        col.download_button(
-            fmt.upper(),
-            data=lambda f=fmt: _ui._figure_bytes_safe(fig, f, figure_bytes),
-            file_name=f"{_ui.slug(stem)}.{fmt}",
-            mime=FIGURE_FORMATS[fmt],
-            key=f"{key}_{fmt}",
-            icon=":material/download:",
-            on_click="ignore",
-        )
-
-
-def _table_buttons(tidy, latex: str, stem: str, key: str) -> None:
-    cols = st.columns([1, 1, 6])
-    cols[0].download_button(
-        "CSV", tidy.to_csv(index=False), f"{_ui.slug(stem)}.csv", "text/csv", key=f"{key}_csv", on_click="ignore"
-    )
-    cols[1].download_button(
-        "LaTeX", latex, f"{_ui.slug(stem)}.tex", "application/x-tex", key=f"{key}_tex", on_click="ignore"
-    )
 
 
 def studies_section() -> None:
@@ -134,7 +96,7 @@ def studies_section() -> None:
     on_axis = sfig.curve_series(tidy[(tidy["dataset"] == ds) & (tidy["slice"] == sl)])
     fig = sfig.curve(tidy, ds, sl, metric) if on_axis else sfig.delta_forest(tidy, ds, sl, metric)
     st.plotly_chart(fig, key=f"{S}_chart")
-    _figure_buttons(fig, f"{plan['study']}-{plan['size']}-{ds}-{sl}-{metric}", f"{S}_fig")
+    _export_ui.figure_downloads(fig, f"{plan['study']}-{plan['size']}-{ds}-{sl}-{metric}", f"{S}_fig")
 
     baseline, correction = study_spec.get("baseline", ""), study_spec.get("correction", "holm")
     st.subheader("Table")
@@ -148,7 +110,7 @@ def studies_section() -> None:
     st.caption(note)
     part = tidy[(tidy["dataset"] == ds) & (tidy["slice"] == sl)]
     latex = tables.latex_table(tables.value_table(tidy, ds, sl, latex=True), caption=f"{ds}, slice {sl}. {note}")
-    _table_buttons(part, latex, f"{plan['study']}-{plan['size']}-{ds}-{sl}", f"{S}_tbl")
+    _export_ui.table_downloads(part, f"{plan['study']}-{plan['size']}-{ds}-{sl}", f"{S}_tbl", tex=latex)
     if study_spec.get("reported"):
         st.subheader("In the paper's layout")
         paper = tables.paper_layout(tidy)
@@ -158,16 +120,13 @@ def studies_section() -> None:
     bars = sfig.slice_bars(tidy, ds, metric)
     with st.expander("By language slice"):
         st.plotly_chart(bars, key=f"{S}_bars")
-        _figure_buttons(bars, f"{plan['study']}-{plan['size']}-{ds}-slices-{metric}", f"{S}_bars_fig")
+        _export_ui.figure_downloads(bars, f"{plan['study']}-{plan['size']}-{ds}-slices-{metric}", f"{S}_bars_fig")
 
-    st.download_button(
-        "Paper bundle (zip)",
-        data=lambda: _bundle(str(folder), (folder / "results.csv").stat().st_mtime),
-        file_name=f"{plan['study']}-{plan['size']}-paper-bundle.zip",
-        mime="application/zip",
-        key=f"{S}_bundle",
-        icon=":material/folder_zip:",
-        on_click="ignore",
+    _export_ui.zip_button(
+        lambda: _bundle(str(folder), (folder / "results.csv").stat().st_mtime),
+        f"{plan['study']}-{plan['size']}-paper-bundle",
+        f"{S}_bundle",
+        label="Paper bundle (zip)",
         help="tables (CSV, Markdown, LaTeX booktabs), every figure as PNG / SVG / PDF, all numbers, README",
     )
 
@@ -175,7 +134,6 @@ def studies_section() -> None:
 def _study_noise(tidy, ds: str, sl: str, metric: str, stem: str) -> None:
     """A study evaluated on noisy queries too: each arm's metric vs noise level (from its results table)."""
     from hybrid_core.analysis import robustness
-    from pages import _export_ui
 
     parsed = robustness.parse_noisy_name(ds)
     base = parsed[0] if parsed else ds
@@ -247,17 +205,15 @@ def run_groups_section() -> None:
         how = "Bars per value, grouped by setting kind; whiskers are 95% bootstrap CIs over questions."
     st.plotly_chart(fig, key=f"{K}_chart")
     st.caption(how + (" α = 0 is X-Y batches, α = 1 is X-X-mono, between is the hybrid mix." if key == "alpha" else ""))
-    _ui.figure_downloads(fig, f"ablation-{key}-{dataset}-{metric}", f"{K}_fig")
+    _export_ui.figure_downloads(fig, f"ablation-{key}-{dataset}-{metric}", f"{K}_fig")
 
     st.subheader("Table")
     st.dataframe(ablations.wide(sweep, key, metric), key=f"{K}_table")
     st.caption(f"{metric} with 95% bootstrap CIs, per value of {key} and setting kind.")
-    _ui.table_downloads(sweep, f"ablation-{key}-{dataset}", f"{K}_dl", caption=f"Effect of {key} on {dataset}")
+    _export_ui.table_downloads(sweep, f"ablation-{key}-{dataset}", f"{K}_dl", caption=f"Effect of {key} on {dataset}")
     with st.expander("All metrics (tidy table, as downloaded)"):
         st.dataframe(_ui.fmt_table(sweep), hide_index=True, key=f"{K}_tidy")
-    with st.expander("Configs of these runs"):
-        shown = frame.loc[group].dropna(axis=1, how="all").map(_plain)
-        st.dataframe(shown, key=f"{K}_configs")
+    _ui.configs_expander(frame, group, f"{K}_configs")
 
 
 st.title("Ablations")

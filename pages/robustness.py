@@ -13,6 +13,7 @@ _ui.ensure_app_navigation()
 K = "robust"
 A = "augment"
 ALL_KINDS = "all kinds"
+VIEWS = ("absolute", "change vs clean")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -62,16 +63,28 @@ def _show(table, base: str, where: str, stem: str, key: str, what: str) -> None:
         fam = fams[0] if fams else ""
     shown = robustness.family_rows(table, fam)
     kinds = "/".join(k for k in KINDS if k in set(shown["kind"]))
+    view = st.radio("View", VIEWS, horizontal=True, key=f"{key}_view", help="change vs clean: paired, narrower CIs")
+    change = view == VIEWS[1]
+    metric = shown["metric"].iloc[0]
+    what_y = f"change in {metric} vs clean" if change else metric
     fig = robustness.curves_figure(
-        shown, title=f"{base} · {kinds} · {where}: {shown['metric'].iloc[0]} under {fam or 'no'} noise"
+        shown, title=f"{base} · {kinds} · {where}: {what_y} under {fam or 'no'} noise", change=change
     )
     st.plotly_chart(fig, key=f"{key}_chart")
-    st.caption(
-        f"One line per {what}; dash = setting kind. Bands: 95% bootstrap CIs over questions ({stats.N_BOOT} "
-        "resamples, translations together). Level = the noise rate (0 = the clean queries)."
-    )
-    caption = f"{base}: {shown['metric'].iloc[0]} under {fam} noise, change vs clean queries with 95% CI"
-    _export_ui.figure_and_table_downloads(fig, shown, f"{stem}-{fam}", key, caption=caption)
+    if change:
+        st.caption(
+            f"One line per {what}; dash = setting kind. Each noisy level minus the same line's clean score, paired "
+            f"question by question; bands: 95% bootstrap CIs of that difference ({stats.N_BOOT} resamples), "
+            "narrower than the absolute bands as the spread between questions cancels out. Below 0: noise hurts."
+        )
+    else:
+        st.caption(
+            f"One line per {what}; dash = setting kind. Bands: 95% bootstrap CIs over questions ({stats.N_BOOT} "
+            "resamples, translations together). Level = the noise rate (0 = the clean queries)."
+        )
+    caption = f"{base}: {metric} under {fam} noise, change vs clean queries with 95% CI"
+    stem = f"{stem}-{fam}-change" if change else f"{stem}-{fam}"
+    _export_ui.figure_and_table_downloads(fig, shown, stem, key, caption=caption)
     st.dataframe(_ui.fmt_table(robustness.curve_display(shown)), hide_index=True, key=f"{key}_table")
     st.caption(
         "Change vs clean: the same queries without noise, paired question by question (95% bootstrap CI); "
@@ -182,9 +195,7 @@ def augmentation_section() -> None:
             _export_ui.table_downloads(
                 versus, f"augmentation-vs-{ref}-{base}-{sl}-{metric}", f"{A}_versus_dl", caption=f"vs {ref}"
             )
-    with st.expander("Configs of these runs"):
-        shown = robustness.augment_frame(frame).loc[list(groups[gi])].dropna(axis=1, how="all").astype(str)
-        st.dataframe(shown, key=f"{A}_configs")
+    _ui.configs_expander(robustness.augment_frame(frame), groups[gi], f"{A}_configs")
 
 
 st.title("Robustness")

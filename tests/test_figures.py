@@ -85,7 +85,9 @@ def test_bias_views_and_figures(toy_results) -> None:
     lo, hi = bias.rank_distance_intervals({"a": pq_a}, n_boot=200)
     assert list(lo.index) == ["de", "en", "fr", "macro"]
     assert (lo["a"] <= rd["a"] + 1e-9).all() and (rd["a"] <= hi["a"] + 1e-9).all()
-    assert figures.rank_distance_bars(rd, lo, hi).data[0].error_y.array is not None
+    whiskers = figures.rank_distance_bars(rd, lo, hi).data[0].error_y
+    assert list(whiskers.array) == pytest.approx((hi["a"] - rd["a"]).reindex(rd.index).to_list())
+    assert list(whiskers.arrayminus) == pytest.approx((rd["a"] - lo["a"]).reindex(rd.index).to_list())
     mr = bias.mean_rank_matrix(s_a)
     assert mr.loc["en", "de"] == pytest.approx(s_a["bias"]["mean_rank"]["en"]["de"])
     h = figures.mean_rank_heatmap(mr).data[0]
@@ -134,3 +136,15 @@ def test_sweep_curve_and_group_bars() -> None:
     assert list(fig.data[1].y) == [0.5, 0.6, 0.7] and fig.data[1].name == "mono"
     bars = figures.group_bars(t, "alpha", "map")
     assert [b.name for b in bars.data] == ["mono", "cross"] and list(bars.data[0].x) == ["0.0", "0.5", "1.0"]
+
+
+def test_error_bars_from_any_three_columns() -> None:
+    """Whiskers up to ``high`` and down to ``low`` around ``value``; column names chosen by the caller."""
+    t = pd.DataFrame({"value": [0.5, 0.2], "ci_low": [0.4, 0.2], "ci_high": [0.7, 0.25]})
+    e = figures.error_bars(t)
+    assert e["symmetric"] is False
+    assert list(e["array"]) == pytest.approx([0.2, 0.05]) and list(e["arrayminus"]) == pytest.approx([0.1, 0.0])
+    d = figures.error_bars(
+        {"delta": [-0.01], "delta_low": [-0.03], "delta_high": [0.02]}, "delta", "delta_low", "delta_high"
+    )
+    assert list(d["array"]) == pytest.approx([0.03]) and list(d["arrayminus"]) == pytest.approx([0.02])

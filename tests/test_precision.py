@@ -10,7 +10,7 @@ import pytest
 from hybrid_core.errors import ModelError
 from hybrid_core.models.encode import cache_key, encode
 from hybrid_core.models.loading import load_model, model_fingerprint
-from hybrid_core.models.precision import as_precision, backend_tag, model_precision
+from hybrid_core.models.precision import as_precision, backend_tag, model_precision, with_precision
 from tests.conftest import make_toy
 from tests.tiny_model import HIDDEN, save_tiny_st
 
@@ -124,3 +124,13 @@ def test_two_processes_equal_one(tiny):
     tol = LAYERS * 4 * HIDDEN * eps  # ~4*HIDDEN products per output per layer, each rounding by <= eps (relative)
     assert two.shape == one.shape
     np.testing.assert_allclose(two, one, rtol=0, atol=tol)
+
+
+def test_with_precision_tags_only_non_fp32_names() -> None:
+    from hybrid_core.evaluation.run_eval import result_name
+
+    assert with_precision("xquad-r", "fp32") == "xquad-r"
+    assert with_precision("xquad-r", "int8") == "xquad-r-int8"
+    assert with_precision("mlqa-r-q100-s0", "int8") == "mlqa-r-q100-s0-int8"  # appended, never parsed
+    assert result_name("xquad-r", "int8") == with_precision("xquad-r", "int8")  # the results' name is the rule
+    assert result_name("xquad-r") == "xquad-r"

@@ -184,3 +184,28 @@ def test_versus_baseline_by_hand(store):
     assert t["p"].iloc[0] == 1.0 and t["delta_low"].iloc[1] <= -0.125 <= t["delta_high"].iloc[1]
     with pytest.raises(HybridIRError, match="baseline 'x' is not among the series"):
         versus_baseline({"a": ["a"]}, "set", "x", store)
+
+
+def test_change_vs_clean_is_paired_and_narrower_than_the_absolute_bands(tmp_path):
+    """Every question loses exactly 0.1 under noise while questions differ a lot: the absolute CIs (over
+    questions) overlap, the paired change is -0.1 with a zero-width CI; the change view draws it (0 at clean)."""
+    store = RunStore(tmp_path / "runs")
+    run = store.create("r", kind="evaluate", model="m")
+    clean = [1.0, 0.2, 0.6, 0.4, 0.8, 0.3]  # mean 0.55
+    run.save_result("set", _pq({"en->en": clean}), {})
+    run.save_result(noisy_name("set", "typos:0.1", 0), _pq({"en->en": [v - 0.1 for v in clean]}), {})
+    t = robustness_curves({"r": ["r"]}, "set", store, kinds=("mono",), n_boot=500, n_perm=200)
+    np.testing.assert_allclose(t["value"], [0.55, 0.45], atol=1e-12)
+    np.testing.assert_allclose(t[["drop", "drop_low", "drop_high"]].iloc[1], [-0.1, -0.1, -0.1], atol=1e-12)
+    assert t["ci_high"].iloc[1] > t["ci_low"].iloc[0]  # the absolute bands overlap
+    assert t["ci_high"].iloc[0] - t["ci_low"].iloc[0] > 0.1
+    change = curves_figure(t, change=True)
+    band, line = change.data
+    np.testing.assert_allclose(np.asarray(line.y, dtype=float), [0.0, -0.1], atol=1e-12)
+    np.testing.assert_allclose(np.asarray(band.y, dtype=float), [0.0, -0.1, -0.1, 0.0], atol=1e-12)  # high, low
+    assert change.layout.yaxis.title.text == "change in map vs clean" and change.layout.shapes[0].y0 == 0
+    absolute = curves_figure(t)
+    np.testing.assert_allclose(np.asarray(absolute.data[1].y, dtype=float), [0.55, 0.45], atol=1e-12)
+    assert not absolute.layout.shapes
+    # the hover reads the same numbers in both views (the metric value from customdata, not from y)
+    np.testing.assert_allclose(np.asarray(line.customdata, dtype=object)[:, 7].astype(float), [0.55, 0.45])

@@ -88,15 +88,13 @@ def _wrap(text: str, width: int = 60, max_chars: int = 240) -> str:
     return "<br>".join(textwrap.wrap(text, width)) or " "
 
 
-def _errors(t: pd.DataFrame) -> dict:
-    return {
-        "type": "data",
-        "symmetric": False,
-        "array": (t["ci_high"] - t["value"]).to_numpy(),
-        "arrayminus": (t["value"] - t["ci_low"]).to_numpy(),
-        "thickness": 1.2,
-        "width": 4,
-    }
+def error_bars(t, value: str = "value", low: str = "ci_low", high: str = "ci_high") -> dict:
+    """Asymmetric whiskers from ``t[low]`` to ``t[high]`` around ``t[value]`` (a frame or a dict of arrays).
+
+    The same dict serves either orientation: pass it as ``error_y`` (bars, curves) or ``error_x`` (forest plots).
+    """
+    v, lo, hi = (np.asarray(t[c], dtype=float) for c in (value, low, high))
+    return {"type": "data", "symmetric": False, "array": hi - v, "arrayminus": v - lo, "thickness": 1.2, "width": 4}
 
 
 def compare_bars(table: pd.DataFrame, metric: str = "map", baseline: str | None = None) -> go.Figure:
@@ -112,7 +110,7 @@ def compare_bars(table: pd.DataFrame, metric: str = "map", baseline: str | None 
             y=r["value"],
             name=label,
             marker={"color": PALETTE[i % len(PALETTE)], "pattern": {"shape": "/" if run == baseline else ""}},
-            error_y=_errors(r),
+            error_y=error_bars(r),
             customdata=np.stack([r["ci_low"], r["ci_high"]], axis=1),
             hovertemplate=f"{run}<br>%{{x}} {metric} = %{{y:.3f}}<br>95% CI [%{{customdata[0]:.3f}}, "
             "%{customdata[1]:.3f}]<extra></extra>",
@@ -240,14 +238,7 @@ def rank_distance_bars(
             lo = low[run].reindex(table.index).to_numpy(dtype=float)
             hi = high[run].reindex(table.index).to_numpy(dtype=float)
             v = table[run].to_numpy(dtype=float)
-            trace.error_y = {
-                "type": "data",
-                "symmetric": False,
-                "array": hi - v,
-                "arrayminus": v - lo,
-                "thickness": 1.2,
-                "width": 4,
-            }
+            trace.error_y = error_bars({"value": v, "ci_low": lo, "ci_high": hi})
             trace.customdata = np.stack([lo, hi], axis=1)
             trace.hovertemplate = (
                 f"{run}<br>query language %{{x}}<br>mean rank distance %{{y:.1f}}"
@@ -492,7 +483,7 @@ def group_bars(table: pd.DataFrame, key: str, metric: str = "map") -> go.Figure:
             y=r["value"],
             name=kind,
             marker_color=PALETTE[i % len(PALETTE)],
-            error_y=_errors(r),
+            error_y=error_bars(r),
             hovertemplate=f"{kind}<br>{key} = %{{x}}<br>{metric} = %{{y:.3f}}<extra></extra>",
         )
     return _layout(

@@ -114,33 +114,16 @@ def _with_holm(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def robustness_figure(table: pd.DataFrame, title: str | None = None) -> go.Figure:
-    """Metric vs noise level, one line per group with its 95% CI band (from :func:`noise_curve_table`)."""
-    metric = table["metric"].iloc[0] if len(table) else ""
+    """Metric vs noise level, one line per group with its 95% CI band (from :func:`noise_curve_table`).
+
+    Drawn by :func:`curves_figure` with each group as a series (kinds in the paper's order, languages sorted).
+    """
     groups = [k for k in KIND_ORDER if k in set(table["group"])] or sorted(set(table["group"]))
-    palette = PALETTE if set(groups) <= set(KIND_ORDER) else LANGUAGE_PALETTE
-    fig = go.Figure()
-    for i, group in enumerate(groups):
-        r = table[table["group"] == group].sort_values("level")
-        color = palette[i % len(palette)]
-        ci_band(fig, r["level"], r["ci_low"], r["ci_high"], color, str(group))
-        fig.add_scatter(
-            x=r["level"],
-            y=r["value"],
-            mode="lines+markers",
-            name=str(group),
-            legendgroup=str(group),
-            line={"color": color},
-            customdata=np.stack([r["noise"], r["ci_low"], r["ci_high"], r["drop"], r["p_holm"]], axis=1),
-            hovertemplate=f"{group}<br>%{{customdata[0]}}<br>{metric} = %{{y:.3f}} [%{{customdata[1]:.3f}}, "
-            "%{customdata[2]:.3f}]<br>change vs clean: %{customdata[3]:+.3f} (Holm p = %{customdata[4]:.3g})"
-            "<extra></extra>",
-        )
-    return _layout(
-        fig,
-        title or f"{metric} under query noise (band: 95% bootstrap CI)",
-        xaxis_title="noise level (rate)",
-        yaxis_title=metric,
-    )
+    order = {g: i for i, g in enumerate(groups)}
+    curves = table.assign(series=table["group"].astype(str)).drop(columns=["group"])
+    curves = curves.sort_values("series", key=lambda c: c.map(order), kind="stable")
+    metric = table["metric"].iloc[0] if len(table) else ""
+    return curves_figure(curves, title=title or f"{metric} under query noise (band: 95% bootstrap CI)")
 
 
 # --- several runs (or arms of replicate runs) on one data set: what the dashboard shows ---------------------------
@@ -431,43 +414,63 @@ def curve_display(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def curves_figure(table: pd.DataFrame, title: str | None = None) -> go.Figure:
-    """Metric vs noise level: one line per series (colour) and kind (dash), each with its 95% CI band."""
+#: What a curve's hover shows, in ``customdata`` order.
+HOVER_COLUMNS = ("noise", "ci_low", "ci_high", "drop", "drop_low", "drop_high", "p_holm", "value")
+
+
+def curves_figure(table: pd.DataFrame, title: str | None = None, change: bool = False) -> go.Figure:
+    """Metric vs noise level: one line per series (colour) and kind (dash), each with its 95% CI band.
+
+    ``change``: draw the change vs clean instead (``drop`` with its band ``drop_low`` .. ``drop_high``): each noisy
+    level minus the same series' clean score, paired question by question (:func:`robustness_curves`), so its CI
+    leaves out the spread between questions that both absolute bands carry; 0 at the clean level. Serves
+    :func:`robustness_curves` (the dashboard), :func:`study_noise_table` and a study's robustness table
+    (:func:`hybrid_core.studies.robustness.robustness_figures`), and :func:`noise_curve_table` (no ``kind``
+    column: one line per series). The hover shows both, the change with its CI where the table has one.
+    """
     metric = table["metric"].iloc[0] if len(table) else ""
     series = list(dict.fromkeys(table["series"]))
-    kinds = [k for k in KIND_ORDER if k in set(table["kind"])]
+    kinds = [k for k in KIND_ORDER if k in set(table["kind"])] if "kind" in table.columns else [None]
     dashes = dict(zip(KIND_ORDER, ("solid", "dash", "dot"), strict=True))
     palette = PALETTE if len(series) <= len(PALETTE) else LANGUAGE_PALETTE
     table = table.assign(**{c: np.nan for c in ("drop_low", "drop_high", "p_holm") if c not in table.columns})
+    y, low, high = ("drop", "drop_low", "drop_high") if change else ("value", "ci_low", "ci_high")
     fig = go.Figure()
+    if change:
+        fig.add_hline(y=0, line={"color": "#444", "width": 1})
     for i, label in enumerate(series):
         color = palette[i % len(palette)]
         for kind in kinds:
-            r = table[(table["series"] == label) & (table["kind"] == kind)].sort_values("level")
+            rows = table["series"] == label
+            if kind is not None:
+                rows &= table["kind"] == kind
+            r = table[rows].sort_values("level")
             if r.empty:
                 continue
             name = f"{label} · {kind}" if len(kinds) > 1 else str(label)
-            ci_band(fig, r["level"], r["ci_low"], r["ci_high"], color, name)
+            change_ci = "" if r["drop_low"].isna().all() else " [%{customdata[4]:+.3f}, %{customdata[5]:+.3f}]"
+            ci_band(fig, r["level"], r[low], r[high], color, name)
             fig.add_scatter(
                 x=r["level"],
-                y=r["value"],
+                y=r[y],
                 mode="lines+markers",
                 name=name,
                 legendgroup=name,
-                line={"color": color, "dash": dashes[kind]},
-                customdata=np.stack(
-                    [r["noise"], r["ci_low"], r["ci_high"], r["drop"], r["drop_low"], r["drop_high"], r["p_holm"]],
-                    axis=1,
-                ),
-                hovertemplate=f"{name}<br>%{{customdata[0]}}<br>{metric} = %{{y:.3f}} [%{{customdata[1]:.3f}}, "
-                "%{customdata[2]:.3f}]<br>change vs clean: %{customdata[3]:+.3f} [%{customdata[4]:+.3f}, "
-                "%{customdata[5]:+.3f}], Holm p = %{customdata[6]:.3g}<extra></extra>",
+                line={"color": color, "dash": dashes.get(kind, "solid")},
+                customdata=np.stack([r[c] for c in HOVER_COLUMNS], axis=1),
+                hovertemplate=f"{name}<br>%{{customdata[0]}}<br>{metric} = %{{customdata[7]:.3f}} "
+                f"[%{{customdata[1]:.3f}}, %{{customdata[2]:.3f}}]<br>change vs clean: %{{customdata[3]:+.3f}}"
+                f"{change_ci}, Holm p = %{{customdata[6]:.3g}}<extra></extra>",
             )
+    if change:
+        title = title or f"{metric}: noisy minus clean queries, paired over questions (band: 95% bootstrap CI)"
+    else:
+        title = title or f"{metric} under query noise (band: 95% bootstrap CI over questions)"
     return _layout(
         fig,
-        title or f"{metric} under query noise (band: 95% bootstrap CI over questions)",
+        title,
         xaxis_title="noise level (rate)",
-        yaxis_title=metric,
+        yaxis_title=f"change in {metric} vs clean" if change else metric,
     )
 
 

@@ -96,17 +96,23 @@ QUESTIONS: list[tuple[str, int, int, dict[str, tuple[str, str]]]] = [
 # fmt: on
 
 
+def paragraph_of(sentences: list[str]) -> tuple[str, list[list[int]]]:
+    """Sentences joined by one space into a LAReQA paragraph: ``(context, sentence_breaks)``, [start, end) each."""
+    context, breaks = "", []
+    for s in sentences:
+        start = len(context) + (1 if context else 0)
+        context = f"{context} {s}" if context else s
+        breaks.append([start, start + len(s)])
+    return context, breaks
+
+
 def _squad(language: str) -> dict:
     """The language's articles as a LAReQA-style SQuAD object (with sentences and breaks)."""
     data = []
     for ai, (title, paragraphs) in enumerate(ARTICLES[language]):
         pars = []
         for pi, sentences in enumerate(paragraphs):
-            context, breaks = "", []
-            for s in sentences:
-                start = len(context) + (1 if context else 0)
-                context = f"{context} {s}" if context else s
-                breaks.append([start, start + len(s)])
+            context, breaks = paragraph_of(sentences)
             qas = []
             for qid, q_ai, q_pi, texts in QUESTIONS:
                 if (q_ai, q_pi) == (ai, pi):

@@ -12,6 +12,7 @@ from hybrid_core.errors import HybridIRError, RunError
 from hybrid_core.evaluation.evaluate import Evaluation, evaluate_model
 from hybrid_core.evaluation.settings import KINDS
 from hybrid_core.io_utils import write_json
+from hybrid_core.models.precision import with_precision
 from hybrid_core.progress import progress_line
 from hybrid_core.runs import Run, RunStore, now_iso
 
@@ -125,7 +126,7 @@ def evaluate_runs(
 
 def result_name(dataset: str, precision: str = "fp32") -> str:
     """Where a run's results on ``dataset`` at ``precision`` are stored: ``xquad-r`` (fp32), ``xquad-r-int8``."""
-    return dataset if precision == "fp32" else f"{dataset}-{precision}"
+    return with_precision(dataset, precision)
 
 
 def data_key(ds: RetrievalDataset, precision: str = "fp32") -> str:

@@ -44,6 +44,15 @@ def check_precision(precision: str) -> str:
     return precision
 
 
+def with_precision(name: str, precision: str) -> str:
+    """``name`` tagged with a non-fp32 precision (``xquad-r`` -> ``xquad-r-int8``; fp32 leaves it as it is).
+
+    The one naming rule for what is stored per precision: a run's results on a data set, a study's size folder
+    and an experiment's folder, so fp32 and int8 outputs sit side by side and never stand for each other.
+    """
+    return name if precision == "fp32" else f"{name}-{precision}"
+
+
 def backend_tag(precision: str) -> str:
     """What the embedding cache key records for a precision ("" for fp32, so fp32 keys stay as they were)."""
     return "" if check_precision(precision) == "fp32" else INT8_BACKEND

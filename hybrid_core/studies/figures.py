@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from hybrid_core.analysis.figures import KIND_ORDER, PALETTE, _errors, _layout, sweep_curve
+from hybrid_core.analysis.figures import KIND_ORDER, PALETTE, _layout, error_bars, sweep_curve
 
 METRIC_TITLES = {"map": "mAP", "rank_distance": "rank distance (lower is less biased)"}
 
@@ -84,7 +84,7 @@ def slice_bars(
             y=r["value"],
             name=sl,
             marker_color=PALETTE[i % len(PALETTE)],
-            error_y=_errors(r),
+            error_y=error_bars(r),
             hovertemplate=f"{sl}<br>%{{x}}<br>{metric} = %{{y:.3f}}<extra></extra>",
         )
     title = f"{dataset}: {kind} {METRIC_TITLES.get(metric, metric)} by language slice "
@@ -121,14 +121,7 @@ def delta_forest(tidy: pd.DataFrame, dataset: str, slice_name: str, metric: str 
                 "symbol": ["circle" if s else "circle-open" for s in significant],
                 "line": {"width": 2, "color": PALETTE[i % len(PALETTE)]},
             },
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": (r["delta_high"] - r["delta"]).to_numpy(),
-                "arrayminus": (r["delta"] - r["delta_low"]).to_numpy(),
-                "thickness": 1.2,
-                "width": 4,
-            },
+            error_x=error_bars(r, "delta", "delta_low", "delta_high"),
             customdata=r[["p_adj", "mde"]].to_numpy(),
             hovertemplate=f"%{{text}} · {kind}<br>Δ = %{{x:+.4f}}<br>p (corrected) = %{{customdata[0]:.3f}}"
             "<br>MDE = %{customdata[1]:.4f}<extra></extra>",

@@ -28,10 +28,19 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from hybrid_core.analysis import stats
-from hybrid_core.analysis.robustness import robustness_figure
+from hybrid_core.analysis.robustness import curves_figure
 from hybrid_core.runs import RunStore
 from hybrid_core.studies import slices as slicing
-from hybrid_core.studies.tables import ALPHA, POWER, _aligned, _run_tensors, dapt_note, latex_table, markdown_table
+from hybrid_core.studies.tables import (
+    _aligned,
+    _p,
+    _run_tensors,
+    adjust_family,
+    dapt_note,
+    latex_table,
+    markdown_table,
+    slice_grid,
+)
 
 KINDS = ("mono", "cross", "multi")
 CLEAN = "none"
@@ -76,15 +85,9 @@ def robustness_results(
         for slice_name, langs in slices_of[base_name].items():
             table: list[dict] = []
             for kind in KINDS:
-                by_key, q_all, s_all = grids[kind]
-                cols = [i for i, s in enumerate(s_all) if lang_of.get(s) in langs]
-                if not cols:
+                sub = slice_grid(*grids[kind], lang_of, langs, metrics=slice(0, 1))  # mAP only
+                if sub is None:
                     continue
-                sub = {k: t[:, cols][..., :1] for k, t in by_key.items()}  # mAP only
-                keep = np.zeros(len(q_all), bool)
-                for t in sub.values():
-                    keep |= ~np.isnan(t).all(axis=(1, 2))
-                sub = {k: t[keep] for k, t in sub.items()}
                 avg = {
                     (a, s["name"]): stats.seed_average(np.stack([sub[(r, s["name"])] for r in rs]))
                     for a, rs in arms.items()
@@ -132,16 +135,7 @@ def robustness_results(
                                 row.update(_test("vs_baseline", vs))
                         table.append(row)
             for test in TESTS:
-                family = [r for r in table if not np.isnan(r.get(f"{test}_p", np.nan))]
-                if not family:
-                    continue
-                adjusted = stats.adjust(np.array([r[f"{test}_p"] for r in family]), correction)
-                for r, pa in zip(family, adjusted, strict=True):
-                    r[f"{test}_p_adj"] = float(pa)
-                    r[f"{test}_significant"] = bool(pa <= ALPHA)
-                    r[f"{test}_family_size"] = len(family)
-                    se = r[f"{test}_se"]
-                    r[f"{test}_mde"] = stats.mde(se, m=len(family), alpha=ALPHA, power=POWER) if se == se else np.nan
+                adjust_family(table, correction, prefix=f"{test}_")
             rows.extend(table)
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -232,10 +226,6 @@ def baseline_table(rob: pd.DataFrame, dataset: str, slice_name: str) -> pd.DataF
     return frame
 
 
-def _p(p: float) -> str:
-    return "–" if p != p else ("< 0.001" if p < 0.001 else f"{p:.3f}")
-
-
 def footnote(rob: pd.DataFrame, dataset: str, slice_name: str, baseline: str, correction: str, plan: dict) -> str:
     t = rob[(rob["dataset"] == dataset) & (rob["slice"] == slice_name)]
     ds = next((d for d in plan.get("datasets", []) if d["name"] == dataset), {})
@@ -282,9 +272,15 @@ def robustness_figures(rob: pd.DataFrame) -> dict[str, go.Figure]:
             continue
         for family in [f for f in dict.fromkeys(t["family"]) if f != CLEAN]:
             sub = t[t["family"].isin([CLEAN, family])]
-            table = sub.assign(group=sub["arm"], drop=sub["drop"].fillna(0.0), p_holm=sub["drop_p_adj"])
+            table = sub.drop(columns=["series"]).assign(
+                series=sub["arm"],
+                drop=sub["drop"].fillna(0.0),  # the clean point: no change
+                drop_low=sub["drop_low"].fillna(0.0),
+                drop_high=sub["drop_high"].fillna(0.0),
+                p_holm=sub["drop_p_adj"],
+            )
             title = f"{ds} · {sl} · {kind}: mAP vs {family} noise level (band: 95% CI over questions)"
-            fig = robustness_figure(table, title=title)
+            fig = curves_figure(table, title=title)
             fig.update_layout(xaxis_title=f"{family} rate (0 = clean queries)", yaxis_title=f"{kind} mAP")
             out[f"robustness--{ds}--{sl}--{family}--{kind}"] = fig
     return out

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from hybrid_core.analysis import stats
 from hybrid_core.io_utils import atomic_path, read_json, write_json
+from hybrid_core.models.precision import with_precision
 from hybrid_core.runs import RunStore, now_iso
 from hybrid_core.studies import slices as slicing
 from hybrid_core.studies.plan import Plan, build_plan, eval_datasets, noisy_datasets, studies_dir
@@ -31,8 +32,7 @@ from hybrid_core.studies.spec import StudyError, StudySpec
 
 def study_folder(spec: StudySpec, out_root=None) -> Path:
     """``<studies>/<name>/<size>/``; ``<size>-int8`` when the study encodes in int8 (the fp32 tables stay)."""
-    size = spec.size if spec.precision == "fp32" else f"{spec.size}-{spec.precision}"
-    return studies_dir(out_root) / spec.name / size
+    return studies_dir(out_root) / spec.name / with_precision(spec.size, spec.precision)
 
 
 def _write_status(folder: Path, **fields) -> None:

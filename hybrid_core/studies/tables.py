@@ -104,6 +104,39 @@ def _aligned(tensors: dict, kind: str) -> tuple[dict[str, np.ndarray], list, lis
     return out, q_all, s_all
 
 
+def slice_grid(
+    by_key: dict, q_all: list, s_all: list, lang_of: dict[str, str], langs, metrics: slice = slice(None)
+) -> dict | None:
+    """The tensors of an aligned grid (:func:`_aligned`) cut to the settings whose query language is in ``langs``
+    and to ``metrics``, keeping the questions some tensor has a value for; None when no setting is left."""
+    cols = [i for i, s in enumerate(s_all) if lang_of.get(s) in langs]
+    if not cols:
+        return None
+    sub = {k: t[:, cols][..., metrics] for k, t in by_key.items()}
+    keep = np.zeros(len(q_all), bool)
+    for t in sub.values():
+        keep |= ~np.isnan(t).all(axis=(1, 2))
+    return {k: t[keep] for k, t in sub.items()}
+
+
+def adjust_family(rows: list[dict], correction: str, prefix: str = "") -> None:
+    """Correct the ``<prefix>p`` of the rows that have one as one family (Holm or BH), in place: ``<prefix>p_adj``,
+    ``<prefix>significant`` (at :data:`ALPHA`), ``<prefix>family_size`` and ``<prefix>mde`` (80% power, from
+    ``<prefix>se``, t quantiles at ``<prefix>df`` when the row has one)."""
+    family = [r for r in rows if not np.isnan(r.get(f"{prefix}p", np.nan))]
+    m = len(family)
+    if not m:
+        return
+    adjusted = stats.adjust(np.array([r[f"{prefix}p"] for r in family]), correction)
+    for r, pa in zip(family, adjusted, strict=True):
+        se = r[f"{prefix}se"]
+        r[f"{prefix}p_adj"] = float(pa)
+        r[f"{prefix}significant"] = bool(pa <= ALPHA)
+        r[f"{prefix}family_size"] = m
+        df = r.get(f"{prefix}df", np.inf)  # the seed-aware test's degrees of freedom; a z-test otherwise
+        r[f"{prefix}mde"] = stats.mde(se, m=m, alpha=ALPHA, power=POWER, df=df) if not np.isnan(se) else np.nan
+
+
 def study_results(
     arms: dict[str, list[str]],
     datasets: Sequence[dict],
@@ -138,15 +171,9 @@ def study_results(
         for slice_name, langs in slices_of[name].items():
             cells: dict[tuple[str, str], dict] = {}
             for kind in ("mono", "cross", "multi"):
-                by_run, q_all, s_all = grids[kind]
-                cols = [i for i, s in enumerate(s_all) if lang_of.get(s) in langs]
-                if not cols:
+                sub = slice_grid(*grids[kind], lang_of, langs)
+                if sub is None:
                     continue
-                sub = {r: t[:, cols] for r, t in by_run.items()}
-                keep = np.zeros(len(q_all), bool)
-                for t in sub.values():
-                    keep |= ~np.isnan(t).all(axis=(1, 2))
-                sub = {r: t[keep] for r, t in sub.items()}
                 per_arm = {a: stats.seed_average(np.stack([sub[r] for r in runs])) for a, runs in arms.items()}
                 spread = {a: stats.seed_spread(np.stack([sub[r] for r in runs])) for a, runs in arms.items()}
                 metrics = ["map", "rank_distance"] if kind == "multi" else ["map"]
@@ -190,19 +217,7 @@ def study_results(
                             )
                             row["better"] = bool(diff.delta > 0 if metric != "rank_distance" else diff.delta < 0)
                         cells[(a, f"{kind}|{metric}")] = row
-            family = [r for r in cells.values() if "p" in r and not np.isnan(r["p"])]
-            m = len(family)
-            if m:
-                adjusted = stats.adjust(np.array([r["p"] for r in family]), correction)
-                for r, pa in zip(family, adjusted, strict=True):
-                    r["p_adj"] = float(pa)
-                    r["significant"] = bool(pa <= ALPHA)
-                    r["family_size"] = m
-                    r["mde"] = (
-                        stats.mde(r["se"], m=m, alpha=ALPHA, power=POWER, df=r["df"])
-                        if not np.isnan(r["se"])
-                        else np.nan
-                    )
+            adjust_family(list(cells.values()), correction)
             rows.extend(cells.values())
     out = pd.DataFrame(rows).reindex(columns=TIDY_COLUMNS)
     return out

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import plotly.graph_objects as go
+import pytest
 from streamlit.testing.v1 import AppTest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,3 +51,28 @@ def summary(dash, run: str) -> dict:
     from hybrid_core.runs import RunStore
 
     return RunStore(dash.runs).get(run).summary(dash.ds.name)
+
+
+def built_store(root: Path, make: Callable, dataset: Callable | None = None, **env: str) -> SimpleNamespace:
+    """Run folders made by ``make(runs, models, ds)`` (the real core) under ``root``, the cache kept in ``root/cache``.
+
+    ``dataset()`` gives ``ds`` (default: the built-in tiny parallel set); ``env``: more variables set while making.
+    Returns ``root``, ``runs``, ``cache``, ``models``, ``ds`` and ``names`` (what ``make`` returned).
+    """
+    from hybrid_core.data.mock import tiny_parallel_dataset
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HYBRID_IR_CACHE", str(root / "cache"))
+        for name, value in env.items():
+            mp.setenv(name, value)
+        ds = (dataset or tiny_parallel_dataset)()
+        names = make(root / "runs", root / "models", ds)
+    return SimpleNamespace(
+        root=root, runs=root / "runs", cache=root / "cache", models=root / "models", ds=ds, names=names
+    )
+
+
+def use_store(monkeypatch: pytest.MonkeyPatch, store: SimpleNamespace) -> None:
+    """Point the pages (``$HYBRID_IR_RUNS``, ``$HYBRID_IR_CACHE``) at a :func:`built_store`."""
+    monkeypatch.setenv("HYBRID_IR_RUNS", str(store.runs))
+    monkeypatch.setenv("HYBRID_IR_CACHE", str(store.cache))

@@ -23,7 +23,7 @@ def test_alpha_sweep_curve_table_and_downloads(dash) -> None:
     table = at.dataframe[0].value
     assert list(table.index) == [0.0, 0.5, 1.0] and table.loc[1.0, "runs"] == "sweep-a1"
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["PNG", "SVG", "CSV", "LaTeX"]
+    assert labels == ["PNG", "SVG", "PDF", "CSV", "LaTeX"]  # the export row every page uses (_export_ui)
 
 
 def test_sampler_group_draws_bars(dash) -> None:

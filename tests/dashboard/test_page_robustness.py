@@ -5,33 +5,24 @@ The numbers drawn and tabulated must be the core's (:func:`hybrid_core.analysis.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
 from hybrid_core.analysis import robustness
 from hybrid_core.augment.perturb import noisy_name
-from hybrid_core.data.mock import tiny_parallel_dataset
 from hybrid_core.runs import RunStore
-from tests.dashboard.helpers import app, figures, no_exceptions
+from tests.dashboard.helpers import app, built_store, figures, no_exceptions, use_store
 from tests.dashboard.noisy_runs import make_noisy_runs
 
 
 @pytest.fixture(scope="module")
 def noisy(tmp_path_factory):
-    root = tmp_path_factory.mktemp("noisy")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HYBRID_IR_CACHE", str(root / "cache"))
-        ds = tiny_parallel_dataset()
-        names = make_noisy_runs(root / "runs", root / "models", ds)
-    return SimpleNamespace(root=root, runs=root / "runs", cache=root / "cache", ds=ds, names=names)
+    return built_store(tmp_path_factory.mktemp("noisy"), make_noisy_runs)
 
 
 @pytest.fixture(autouse=True)
 def _noisy_dirs(noisy, monkeypatch):
-    monkeypatch.setenv("HYBRID_IR_RUNS", str(noisy.runs))
-    monkeypatch.setenv("HYBRID_IR_CACHE", str(noisy.cache))
+    use_store(monkeypatch, noisy)
 
 
 def _curve(fig, name):
@@ -71,6 +62,17 @@ def test_curves_show_the_cores_numbers(noisy):
     top = core[(core["series"] == "tiny-0") & (core["level"] == 0.5)].iloc[0]
     clean = core[(core["series"] == "tiny-0") & (core["level"] == 0.0)].iloc[0]
     assert top["drop"] == pytest.approx(top["value"] - clean["value"], abs=1e-12)
+    # beside the absolute view: the change vs clean with its paired CI, as the core computed it
+    at.radio(key="robust_view").set_value("change vs clean").run()
+    no_exceptions(at)
+    fig = figures(at)[0]
+    for run in ("tiny-0", "tiny-1"):
+        line, want = _curve(fig, run), core[core["series"] == run].sort_values("level")
+        np.testing.assert_allclose(np.asarray(line.y, dtype=float), want["drop"], rtol=1e-12, atol=1e-15)
+        band = next(t for t in fig.data if t.legendgroup == run and t.fill == "toself")
+        want_band = [*want["drop_high"], *want["drop_low"][::-1]]
+        np.testing.assert_allclose(np.asarray(band.y, dtype=float), want_band, rtol=1e-12, atol=1e-15)
+    assert fig.layout.yaxis.title.text == "change in map vs clean"
 
 
 def test_language_slice_and_all_kinds(noisy):

@@ -11,7 +11,7 @@ import pytest
 
 from hybrid_core.data import KNOWN_SETS, load_dataset, load_lareqa, load_squad
 from hybrid_core.data.lareqa import clear_cache, split_sentences
-from hybrid_core.data.mock import tiny_parallel_dataset
+from hybrid_core.data.mock import paragraph_of, tiny_parallel_dataset
 from hybrid_core.errors import DataError
 
 XQUAD_CANDIDATES = {
@@ -353,3 +353,9 @@ def test_tiny_parallel_dataset():
     assert tiny_parallel_dataset(["en", "de"]).languages == ["de", "en"]
     with pytest.raises(DataError, match=r"available"):
         tiny_parallel_dataset(["es"])
+
+
+def test_paragraph_of_breaks_slice_back_to_the_sentences():
+    context, breaks = paragraph_of(["Ab c.", "De.", "F"])
+    assert context == "Ab c. De. F" and breaks == [[0, 5], [6, 9], [10, 11]]
+    assert [context[a:b] for a, b in breaks] == ["Ab c.", "De.", "F"]

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,9 +40,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(runs: Path, cache: Path, port: int, log: Path) -> subprocess.Popen:
-    """``streamlit run app.py`` on 127.0.0.1:<port> reading ``runs``; returns once /_stcore/health answers."""
-    env = {**os.environ, "HYBRID_IR_RUNS": str(runs), "HYBRID_IR_CACHE": str(cache), "PYTHONPATH": str(REPO)}
+def start_server(runs: Path, cache: Path, port: int, log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """``streamlit run app.py`` on 127.0.0.1:<port> reading ``runs``; returns once /_stcore/health answers.
+
+    ``env``: variables set for the server beyond this process's (e.g. ``HYBRID_IR_DATA``).
+    """
+    env = {
+        **os.environ,
+        **(env or {}),
+        "HYBRID_IR_RUNS": str(runs),
+        "HYBRID_IR_CACHE": str(cache),
+        "PYTHONPATH": str(REPO),
+    }
     env.setdefault("HYBRID_IR_DATA", str(REPO.parent / "shared" / "data"))
     cmd = [
         sys.executable,
@@ -103,3 +114,49 @@ def screenshot(page, name: str) -> None:
     page.wait_for_timeout(600)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     page.set_viewport_size({"width": 1400, "height": 900})
+
+
+def open_custom_queries(page, url: str, dataset: str = "tiny-parallel") -> None:
+    """The Custom queries page with ``dataset`` picked in "Search in"."""
+    page.goto(f"{url}/custom_queries")
+    wait_ready(page)
+    page.get_by_role("combobox", name="Search in").click()
+    page.get_by_role("option", name=dataset).click()
+    wait_ready(page)
+
+
+def ask(page, query: str, until: str) -> None:
+    """Type ``query`` into the Query box, wait until ``until`` shows and the page settles; no exception on it."""
+    box = page.get_by_role("textbox", name="Query", exact=True)
+    box.fill(query)
+    box.press("Enter")
+    page.get_by_text(until).wait_for(timeout=60_000)
+    wait_ready(page)
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
+@contextmanager
+def dashboard(runs: Path, cache: Path, log: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """A dashboard server over ``runs`` for the ``with`` block (``env``: more variables it starts with); yields its
+    URL and stops the server at the end."""
+    port = free_port()
+    proc = start_server(runs, cache, port, log, env)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@contextmanager
+def demo_server(root: Path, make, n_questions: int) -> Iterator[dict]:
+    """A dashboard over runs that ``make(runs, models, ds)`` writes through the real core (tiny models) on a seeded
+    ``n_questions`` XQuAD-R slice (the built-in tiny set when XQuAD-R is absent); yields url, runs, dataset, log."""
+    from tests.conftest import SHARED_DATA
+    from tests.dashboard.helpers import built_store
+    from tests.dashboard.tiny_runs import demo_dataset
+
+    data = os.environ.get("HYBRID_IR_DATA", str(SHARED_DATA))
+    store = built_store(root, make, lambda: demo_dataset(n_questions), HYBRID_IR_DATA=data)
+    with dashboard(store.runs, store.cache, root / "server.log", {"HYBRID_IR_DATA": data}) as url:
+        yield {"url": url, "runs": store.runs, "dataset": store.ds.name, "log": root / "server.log"}

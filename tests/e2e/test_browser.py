@@ -3,58 +3,30 @@
 Run folders come from the real core with tiny random models on a 30-question XQuAD-R slice (all 11
 languages; the built-in tiny set when XQuAD-R is absent). Each page must render its key elements with
 no ``stException``; screenshots go to ``screenshots/`` (git-ignored). Needs Debian's Chromium
-(``apt-get install -y chromium``); it is started only through Playwright with the flags below.
+(``apt-get install -y chromium``); it is started only through Playwright (``conftest.py``).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from hybrid_core.runs import RunStore
-from tests.e2e.browser_utils import CHROMIUM, CHROMIUM_ARGS, free_port, screenshot, start_server, wait_ready
+from tests.e2e.browser_utils import ask, demo_server, open_custom_queries, screenshot, wait_ready
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from tests.conftest import SHARED_DATA
-    from tests.dashboard.tiny_runs import demo_dataset, make_runs
+    from tests.dashboard.tiny_runs import make_runs
 
-    root = tmp_path_factory.mktemp("browser")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HYBRID_IR_CACHE", str(root / "cache"))
-        mp.setenv("HYBRID_IR_DATA", os.environ.get("HYBRID_IR_DATA", str(SHARED_DATA)))
-        ds = demo_dataset(30)
-        make_runs(root / "runs", root / "models", ds, n_eval=2, sweep_alphas=(0.0, 0.5, 1.0))
-        port = free_port()
-        proc = start_server(root / "runs", root / "cache", port, root / "server.log")
-    yield {"url": f"http://127.0.0.1:{port}", "runs": root / "runs", "dataset": ds.name, "log": root / "server.log"}
-    proc.terminate()
-    proc.wait(timeout=20)
+    def make(runs, models, ds):
+        return make_runs(runs, models, ds, n_eval=2, sweep_alphas=(0.0, 0.5, 1.0))
 
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).is_file():
-        pytest.skip("Chromium not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    pg = context.new_page()
-    yield pg
-    context.close()
+    with demo_server(tmp_path_factory.mktemp("browser"), make, 30) as server:
+        yield server
 
 
 def visit(page, server, path: str, name: str) -> None:
@@ -112,17 +84,8 @@ def test_language_pair_difference_and_search(server, page) -> None:
     assert page.get_by_text("red: tiny-1 better").count() >= 1
     screenshot(page, "language_pairs-diff")
 
-    page.goto(f"{server['url']}/custom_queries")
-    wait_ready(page)
-    page.get_by_role("combobox", name="Search in").click()
-    page.get_by_role("option", name="tiny-parallel").click()
-    wait_ready(page)
-    box = page.get_by_role("textbox", name="Query", exact=True)
-    box.fill("Where does the Danube rise?")
-    box.press("Enter")
-    page.get_by_text("Languages among the hits").wait_for(timeout=60_000)
-    wait_ready(page)
-    assert page.locator("[data-testid=stException]").count() == 0
+    open_custom_queries(page, server["url"])
+    ask(page, "Where does the Danube rise?", until="Languages among the hits")
     screenshot(page, "custom_queries-search")
 
 

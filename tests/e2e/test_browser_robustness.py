@@ -7,12 +7,9 @@ tiny set when XQuAD-R is absent), clean and at typo levels 0.05 / 0.1 / 0.2 / 0.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from tests.e2e.browser_utils import free_port, screenshot, start_server, wait_ready
-from tests.e2e.test_browser import browser, page  # noqa: F401  (fixtures)
+from tests.e2e.browser_utils import ask, demo_server, open_custom_queries, screenshot, wait_ready
 
 pytestmark = pytest.mark.e2e
 LEVELS = ("typos:0.05", "typos:0.1", "typos:0.2", "typos:0.4")
@@ -20,21 +17,13 @@ LEVELS = ("typos:0.05", "typos:0.1", "typos:0.2", "typos:0.4")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from tests.conftest import SHARED_DATA
     from tests.dashboard.noisy_runs import make_noisy_runs
-    from tests.dashboard.tiny_runs import demo_dataset
 
-    root = tmp_path_factory.mktemp("browser-robust")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HYBRID_IR_CACHE", str(root / "cache"))
-        mp.setenv("HYBRID_IR_DATA", os.environ.get("HYBRID_IR_DATA", str(SHARED_DATA)))
-        ds = demo_dataset(12)
-        make_noisy_runs(root / "runs", root / "models", ds, noise=LEVELS)
-        port = free_port()
-        proc = start_server(root / "runs", root / "cache", port, root / "server.log")
-    yield {"url": f"http://127.0.0.1:{port}", "dataset": ds.name}
-    proc.terminate()
-    proc.wait(timeout=20)
+    def make(runs, models, ds):
+        return make_noisy_runs(runs, models, ds, noise=LEVELS)
+
+    with demo_server(tmp_path_factory.mktemp("browser-robust"), make, 12) as server:
+        yield server
 
 
 def _curves(pg) -> list[str]:
@@ -42,7 +31,7 @@ def _curves(pg) -> list[str]:
     return pg.locator("[data-testid=stPlotlyChart] .legendtext").evaluate_all("els => els.map(e => e.textContent)")
 
 
-def test_robustness_curves_and_augmentation(server, page) -> None:  # noqa: F811
+def test_robustness_curves_and_augmentation(server, page) -> None:
     page.goto(f"{server['url']}/robustness")
     wait_ready(page)
     assert page.locator("[data-testid=stException]").count() == 0
@@ -54,6 +43,12 @@ def test_robustness_curves_and_augmentation(server, page) -> None:  # noqa: F811
     assert chart.locator(".scatterlayer .trace .points path").count() >= 5 * 5
     screenshot(page, "robustness-noisy-queries")
 
+    page.locator("[data-testid=stRadio]").first.get_by_text("change vs clean").click()  # the first tab's View
+    wait_ready(page)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert "change in map vs clean" in page.locator("[data-testid=stPlotlyChart]").first.inner_text()
+    screenshot(page, "robustness-change-vs-clean")
+
     page.get_by_role("tab", name="Augmentation").click()
     wait_ready(page)
     assert page.locator("[data-testid=stException]").count() == 0
@@ -62,22 +57,13 @@ def test_robustness_curves_and_augmentation(server, page) -> None:  # noqa: F811
     screenshot(page, "robustness-augmentation")
 
 
-def test_custom_query_with_noise(server, page) -> None:  # noqa: F811
-    page.goto(f"{server['url']}/custom_queries")
-    wait_ready(page)
-    page.get_by_role("combobox", name="Search in").click()
-    page.get_by_role("option", name="tiny-parallel").click()
-    wait_ready(page)
+def test_custom_query_with_noise(server, page) -> None:
+    open_custom_queries(page, server["url"])
     noise = page.get_by_role("textbox", name="Perturb the query (optional noise spec)")
     noise.fill("typos:0.2,casing:1")
     noise.press("Enter")
     wait_ready(page)
-    box = page.get_by_role("textbox", name="Query", exact=True)
-    box.fill("Where does the Danube rise?")
-    box.press("Enter")
-    page.get_by_text("Noisy query (").wait_for(timeout=60_000)
-    wait_ready(page)
-    assert page.locator("[data-testid=stException]").count() == 0
+    ask(page, "Where does the Danube rise?", until="Noisy query (")
     assert page.get_by_text("Clean query", exact=True).count() == 1
     screenshot(page, "custom_queries-noise")
     noise.fill("typos:1.5")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.e2e.browser_utils import CHROMIUM, CHROMIUM_ARGS, free_port, screenshot, start_server, wait_ready
+from tests.e2e.browser_utils import dashboard, screenshot, wait_ready
 from tests.studies.finished import make_finished_study
 from tests.training.conftest import synthetic_dir, tiny_model_dir  # noqa: F401  (fixtures)
 
@@ -20,29 +20,12 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, tiny_model_dir, synthetic_dir):  # noqa: F811
     root = tmp_path_factory.mktemp("browser-studies")
+    env = {"HYBRID_IR_EMBEDDINGS": str(root / "emb"), "HYBRID_IR_STUDIES": str(root / "studies")}
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HYBRID_IR_EMBEDDINGS", str(root / "emb"))
+        mp.setenv("HYBRID_IR_EMBEDDINGS", env["HYBRID_IR_EMBEDDINGS"])
         folder = make_finished_study(root, tiny_model_dir, synthetic_dir)
-        mp.setenv("HYBRID_IR_STUDIES", str(root / "studies"))
-        port = free_port()
-        proc = start_server(root / "runs", root / "cache", port, root / "server.log")
-    yield {"url": f"http://127.0.0.1:{port}", "folder": folder, "log": root / "server.log"}
-    proc.terminate()
-    proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    if not Path(CHROMIUM).is_file():
-        pytest.skip("Chromium not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = b.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
-        yield context.new_page()
-        context.close()
-        b.close()
+    with dashboard(root / "runs", root / "cache", root / "server.log", env) as url:
+        yield {"url": url, "folder": folder, "log": root / "server.log"}
 
 
 def test_studies_tab_slices_and_paper_bundle(server, page) -> None:

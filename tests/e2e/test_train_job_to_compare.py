@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 import pytest
 
 from hybrid_core.runs import RunStore
-from tests.e2e.browser_utils import CHROMIUM, CHROMIUM_ARGS, free_port, screenshot, start_server, wait_ready
+from tests.e2e.browser_utils import dashboard, screenshot, wait_ready
 from tests.training.conftest import build_tiny_model, write_synthetic_lareqa
 
 pytestmark = pytest.mark.e2e
@@ -27,27 +26,9 @@ def server(tmp_path_factory):
     for name in ("xquad-r", "mlqa-r"):
         write_synthetic_lareqa(data / name, langs=("de", "en", "es"))
     model = build_tiny_model(root / "model", langs=("de", "en", "es"))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HYBRID_IR_DATA", str(data))
-        mp.setenv("HYBRID_IR_EMBEDDINGS", str(root / "emb"))
-        mp.setenv("OMP_NUM_THREADS", "1")
-        port = free_port()
-        proc = start_server(root / "runs", root / "cache", port, root / "server.log")
-    yield {"url": f"http://127.0.0.1:{port}", "runs": root / "runs", "model": model, "log": root / "server.log"}
-    proc.terminate()
-    proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def page():
-    if not Path(CHROMIUM).is_file():
-        pytest.skip("Chromium not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-        browser.close()
+    env = {"HYBRID_IR_DATA": str(data), "HYBRID_IR_EMBEDDINGS": str(root / "emb"), "OMP_NUM_THREADS": "1"}
+    with dashboard(root / "runs", root / "cache", root / "server.log", env) as url:
+        yield {"url": url, "runs": root / "runs", "model": model, "log": root / "server.log"}
 
 
 def test_train_job_from_jobs_page_reaches_compare(server, page) -> None:

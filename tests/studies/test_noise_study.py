@@ -143,3 +143,38 @@ def _fp(spec, name: str) -> str:
     from hybrid_core.studies.plan import eval_datasets, noisy_datasets
 
     return {n.name: n.fingerprint() for _, n in noisy_datasets(spec, eval_datasets(spec))}[name]
+
+
+def test_robustness_figures_draw_the_tables_numbers() -> None:
+    """One figure per data set x slice x family x kind, drawn by the dashboard's curves_figure: a line per arm
+    (study order) through its mAP at each level, the clean point's change 0, the noisy points' paired drop CI."""
+    from hybrid_core.studies.robustness import COLUMNS, robustness_figures
+
+    def row(arm, noise, level, value, drop=None):
+        lo = None if drop is None else drop - 0.02
+        hi = None if drop is None else drop + 0.01
+        return {
+            **dict.fromkeys(COLUMNS),
+            **{"dataset": "d", "slice": "all", "kind": "cross", "metric": "map", "arm": arm, "series": "s"},
+            **{"noise": noise, "family": "none" if noise == "none" else "typos", "level": level},
+            **{"value": value, "ci_low": value - 0.1, "ci_high": value + 0.1},
+            **{"drop": drop, "drop_low": lo, "drop_high": hi, "drop_p_adj": None if drop is None else 0.04},
+        }
+
+    rob = pd.DataFrame(
+        [
+            row("x-y", "none", 0.0, 0.5),
+            row("x-y", "typos:0.1", 0.1, 0.4, -0.1),
+            row("hybrid", "none", 0.0, 0.6),
+            row("hybrid", "typos:0.1", 0.1, 0.55, -0.05),
+        ],
+        columns=COLUMNS,
+    )
+    figs = robustness_figures(rob)
+    assert list(figs) == ["robustness--d--all--typos--cross"]
+    lines = [t for t in figs["robustness--d--all--typos--cross"].data if t.mode == "lines+markers"]
+    assert [t.name for t in lines] == ["x-y", "hybrid"]
+    assert list(lines[1].x) == [0.0, 0.1] and list(lines[1].y) == pytest.approx([0.6, 0.55])
+    clean, noisy = np.asarray(lines[1].customdata, dtype=object)
+    assert clean[0] == "none" and [float(v) for v in clean[3:6]] == [0.0, 0.0, 0.0]
+    assert [float(v) for v in noisy[3:7]] == pytest.approx([-0.05, -0.07, -0.04, 0.04])

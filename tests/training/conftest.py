@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from hybrid_core.data.mock import paragraph_of
 from tests.tiny_model import save_tiny_st
 
 LANGS = ("de", "en", "es", "fr")
@@ -46,11 +47,7 @@ def write_synthetic_lareqa(
                 sents = [
                     " ".join(f"{lang}{(p * 13 + s * 5 + j * 3) % VOCAB_K}" for j in range(6)) for s in range(sentences)
                 ]
-                context, breaks = "", []
-                for s in sents:
-                    start = len(context) + (1 if context else 0)
-                    context = f"{context} {s}" if context else s
-                    breaks.append([start, start + len(s)])
+                context, breaks = paragraph_of(sents)
                 qas = []
                 for qi in range(questions_per_paragraph):
                     qnum = p * questions_per_paragraph + qi
