@@ -21,6 +21,9 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Chromium 156 preloads its omnibox popup (a WebUI page in its own renderer, ~0.6 s CPU) for every new
+    # window, and each Playwright page is one: browser chrome, not the dashboard, competing for the 2 cores
+    "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup",
 ]
 READY_JS = """() => {
   const app = document.querySelector('[data-testid=stApp]');
@@ -39,15 +42,13 @@ def free_port() -> int:
 
 
 def start_server(runs: Path, cache: Path, port: int, log: Path) -> subprocess.Popen:
-    """``streamlit run app.py`` on 127.0.0.1:<port> reading ``runs``; returns once /_stcore/health answers."""
+    """The dashboard as users start it (``scripts/dashboard.py`` = ``streamlit run app.py`` + pre-imports) on
+    127.0.0.1:<port> reading ``runs``; returns once /_stcore/health answers."""
     env = {**os.environ, "HYBRID_IR_RUNS": str(runs), "HYBRID_IR_CACHE": str(cache), "PYTHONPATH": str(REPO)}
     env.setdefault("HYBRID_IR_DATA", str(REPO.parent / "shared" / "data"))
     cmd = [
         sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
+        "scripts/dashboard.py",
         "--server.address",
         "127.0.0.1",
         "--server.port",
