@@ -1,6 +1,7 @@
 """hybrid-ir dashboard: the shared frame (page config, navigation) over one page per question in ``pages/``.
 
-Run with ``streamlit run app.py``. Runs are read from ``$HYBRID_IR_RUNS`` (default ``cache/runs``).
+Run with ``python scripts/dashboard.py`` (or ``streamlit run app.py``). Runs are read from ``$HYBRID_IR_RUNS``
+(default ``cache/runs``).
 """
 
 from __future__ import annotations

@@ -115,9 +115,11 @@ def zip_button(build, stem: str, key: str, label: str = "Paper bundle (.zip)", h
 
 def bundle_button(names: list[str], dataset: str, baseline: str | None, n_boot: int, n_perm: int, key: str) -> None:
     """Download button for the paper bundle; the zip (tables, figures, README) is built only when clicked."""
-    from hybrid_core.analysis import paper_bundle
 
     def build() -> bytes:
+        # imported on click: the bundle's figure code (plotly) stays out of the page's first run
+        from hybrid_core.analysis import paper_bundle
+
         try:
             return paper_bundle.build_bundle(names, dataset, baseline, _ui.store(), n_boot=n_boot, n_perm=n_perm)
         except HybridIRError as exc:  # the download still arrives, saying why it holds no tables

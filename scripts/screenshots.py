@@ -4,8 +4,9 @@
     .venv/bin/python scripts/screenshots.py --runs /path/to/runs --prefix demo
     .venv/bin/python scripts/screenshots.py --pages ablations robustness
 
-Starts ``streamlit run app.py`` on a free local port and drives Debian's headless Chromium through
-each page (the same helpers as the browser test), so you can look at what a user sees.
+Starts the dashboard (``scripts/dashboard.py``, i.e. ``streamlit run app.py``) on a free local port and drives
+Debian's headless Chromium through each page (the same helpers as the browser test), so you can look at what a
+user sees.
 """
 
 from __future__ import annotations

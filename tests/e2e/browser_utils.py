@@ -15,6 +15,22 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
+PLAYWRIGHT_DISABLED_FEATURES = [  # Playwright 1.65's own --disable-features (see CHROMIUM_ARGS)
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+]
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -23,6 +39,10 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Chromium 156 preloads its omnibox popup (a WebUI page in its own renderer, ~0.6 s CPU) for every new
+    # window, and each Playwright page is one: browser chrome, not the dashboard, competing for the 2 cores.
+    # Chromium keeps only the last --disable-features flag, so Playwright's own list (1.65) is repeated here.
+    "--disable-features=" + ",".join([*PLAYWRIGHT_DISABLED_FEATURES, "WebUIOmniboxPopup", "WebUIOmniboxAimPopup"]),
 ]
 READY_JS = """() => {
   const app = document.querySelector('[data-testid=stApp]');
@@ -40,8 +60,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(runs: Path, cache: Path, port: int, log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """``streamlit run app.py`` on 127.0.0.1:<port> reading ``runs``; returns once /_stcore/health answers.
+def start_server(
+    runs: Path, cache: Path, port: int, log: Path, env: dict[str, str] | None = None, plain: bool = False
+) -> subprocess.Popen:
+    """The dashboard as users start it (``scripts/dashboard.py`` = ``streamlit run app.py`` + pre-imports) on
+    127.0.0.1:<port> reading ``runs``; returns once /_stcore/health answers. ``plain``: ``streamlit run app.py``.
 
     ``env``: variables set for the server beyond this process's (e.g. ``HYBRID_IR_DATA``).
     """
@@ -55,10 +78,7 @@ def start_server(runs: Path, cache: Path, port: int, log: Path, env: dict[str, s
     env.setdefault("HYBRID_IR_DATA", str(REPO.parent / "shared" / "data"))
     cmd = [
         sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
+        *(["-m", "streamlit", "run", "app.py"] if plain else ["scripts/dashboard.py"]),
         "--server.address",
         "127.0.0.1",
         "--server.port",

@@ -1,4 +1,4 @@
-"""The dashboard in a real browser: ``streamlit run app.py`` + headless Chromium through every page.
+"""The dashboard in a real browser: ``scripts/dashboard.py`` (``streamlit run app.py``) + headless Chromium, each page.
 
 Run folders come from the real core with tiny random models on a 30-question XQuAD-R slice (all 11
 languages; the built-in tiny set when XQuAD-R is absent). Each page must render its key elements with
@@ -38,8 +38,12 @@ def visit(page, server, path: str, name: str) -> None:
 
 
 def test_deep_link_first_uses_app_navigation(server, page) -> None:
-    """The very first request of the process is a deep link; the sidebar must still be app.py's navigation."""
+    """The very first request of the process is a deep link; the sidebar must still be app.py's navigation.
+
+    The server is the README's launcher (``scripts/dashboard.py``): its pre-imports ran beside this first visit.
+    """
     visit(page, server, "compare", "compare")
+    assert "pre-import" not in server["log"].read_text()  # every warmed module imported cleanly
     nav = page.inner_text("[data-testid=stSidebarNav]")
     assert "Compare runs" in nav and "Language bias" in nav and "_ui" not in nav and "ui\n" not in nav
     assert page.locator("h1").first.inner_text() == "Compare runs"
