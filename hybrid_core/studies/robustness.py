@@ -9,7 +9,8 @@ Per data set x slice x arm x setting kind x noise (mAP):
 - ``value``: macro mean of the seed-averaged per-query tensor, 95% bootstrap CI over questions, seed SD
   (as in :mod:`hybrid_core.studies.tables`);
 - ``drop``: noisy minus clean of the same arm, paired over questions (same queries, perturbed): mean
-  difference, 95% CI, bootstrap SE, paired randomisation test;
+  difference, 95% CI, bootstrap SE, paired randomisation test (with >= 2 seeds the seed-aware test of
+  :func:`hybrid_core.studies.tables.comparison`, the drop's seed-to-seed SD in its variance);
 - ``vs_baseline``: the arm's drop minus the baseline arm's drop, paired over questions (> 0: the arm
   loses less than the baseline under this noise);
 
@@ -36,6 +37,7 @@ from hybrid_core.studies.tables import (
     _p,
     _run_tensors,
     adjust_family,
+    comparison,
     dapt_note,
     latex_table,
     markdown_table,
@@ -98,6 +100,13 @@ def robustness_results(
                     for a, rs in arms.items()
                     for s in sets
                 }
+                drop_sd = {  # seed-to-seed SD of each arm's drop (noisy minus clean, seed by seed)
+                    (a, s["name"]): stats.seed_spread(
+                        np.stack([sub[(r, s["name"])] - sub[(r, base_name)] for r in rs])
+                    )[0]
+                    for a, rs in arms.items()
+                    for s in levels
+                }
                 for a, rs in arms.items():
                     info = arm_info.get(a, {})
                     clean = avg[(a, base_name)]
@@ -127,12 +136,14 @@ def robustness_results(
                             "sampled": bool(ds.get("sampled")),
                         }
                         if s["noise"] != CLEAN:
+                            k, sd = len(rs), drop_sd[(a, s["name"])]
                             drop = stats.paired_macro_difference(t, clean, n_boot, n_perm, seed=seed)[0]
-                            row.update(_test("drop", drop))
+                            row.update(_test("drop", comparison(drop, sd, k, 0.0, k)))  # one-sample in the seeds
                             if a not in (baseline, "base"):
                                 b_drop = avg[(baseline, s["name"])] - avg[(baseline, base_name)]
                                 vs = stats.paired_macro_difference(t - clean, b_drop, n_boot, n_perm, seed=seed)[0]
-                                row.update(_test("vs_baseline", vs))
+                                b_sd, b_k = drop_sd[(baseline, s["name"])], len(arms[baseline])
+                                row.update(_test("vs_baseline", comparison(vs, sd, k, b_sd, b_k)))
                         table.append(row)
             for test in TESTS:
                 adjust_family(table, correction, prefix=f"{test}_")
@@ -140,18 +151,29 @@ def robustness_results(
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _test(prefix: str, r: stats.PairedResult) -> dict:
-    return {
-        prefix: r.delta,
-        f"{prefix}_low": r.low,
-        f"{prefix}_high": r.high,
-        f"{prefix}_se": r.se,
-        f"{prefix}_p": r.p,
-        f"{prefix}_d": r.d,
-    }
+def _test(prefix: str, c: dict) -> dict:
+    """A :func:`~hybrid_core.studies.tables.comparison` under this table's column names (``<prefix>``,
+    ``<prefix>_low``, ...)."""
+    rename = {"delta": "", "delta_low": "_low", "delta_high": "_high"}
+    return {f"{prefix}{rename.get(k, '_' + k)}": v for k, v in c.items() if k != "se_seeds"}
 
 
-_TEST_COLUMNS = ["", "_low", "_high", "_se", "_p", "_p_adj", "_significant", "_d", "_mde", "_family_size"]
+_TEST_COLUMNS = [
+    "",
+    "_low",
+    "_high",
+    "_se",
+    "_p",
+    "_p_adj",
+    "_significant",
+    "_d",
+    "_mde",
+    "_family_size",
+    "_test",
+    "_df",
+    "_p_questions",
+    "_se_questions",
+]
 COLUMNS = [
     "dataset",
     "noisy_dataset",
@@ -244,11 +266,19 @@ def footnote(rob: pd.DataFrame, dataset: str, slice_name: str, baseline: str, co
         f"questions, corrected over the {int(t['vs_baseline_family_size'].max()) if t['vs_baseline_family_size'].notna().any() else 0} "  # noqa: E501
         "such tests of this table.",
     ]
+    if (t["drop_test"] == "seeds+questions").any():
+        parts.append(
+            "Arms with >= 2 seeds: p, CI and MDE come from the seed-aware test instead "
+            f"({stats.TEST_NAME_SEEDS}; a drop is tested against 0 with its own seed-to-seed variance); the "
+            "question-level p is kept in robustness.csv (columns *_p_questions)."
+        )
+    elif len(t) and (t["n_seeds"] < 2).any():
+        parts.append("One seed: training-seed variance is not in these tests.")
     for test, what in (("drop", "drop"), ("vs_baseline", "difference in drop")):
         mdes = t[f"{test}_mde"].dropna()
         if len(mdes):
             parts.append(
-                f"Minimum detectable {what} (80% power, two-sided .05/m from the paired bootstrap SE): "
+                f"Minimum detectable {what} (80% power, two-sided .05/m from the test's SE): "
                 f"{mdes.median():.3f} (median over cells)."
             )
     if ds.get("sampled"):

@@ -213,7 +213,7 @@ def study_results(
                         }
                         if diff is not None:
                             row.update(
-                                _comparison(diff, spread[a][j], len(runs), spread[baseline][j], len(arms[baseline]))
+                                comparison(diff, spread[a][j], len(runs), spread[baseline][j], len(arms[baseline]))
                             )
                             row["better"] = bool(diff.delta > 0 if metric != "rank_distance" else diff.delta < 0)
                         cells[(a, f"{kind}|{metric}")] = row
@@ -223,9 +223,10 @@ def study_results(
     return out
 
 
-def _comparison(diff: stats.PairedResult, sd_a: float, k_a: int, sd_b: float, k_b: int) -> dict:
+def comparison(diff: stats.PairedResult, sd_a: float, k_a: int, sd_b: float, k_b: int) -> dict:
     """The tidy columns of one comparison: with >= 2 seeds on both sides the seed-aware test decides (CI, SE, p,
-    df); the question-level randomisation test's p and SE are kept beside it (``p_questions``, ``se_questions``)."""
+    df); the question-level randomisation test's p and SE are kept beside it (``p_questions``, ``se_questions``).
+    A one-sample question (e.g. one arm's noisy minus clean) passes ``sd_b = 0`` and ``k_b = k_a``."""
     out = {
         "delta": diff.delta,
         "d": diff.d,

@@ -178,3 +178,50 @@ def test_robustness_figures_draw_the_tables_numbers() -> None:
     clean, noisy = np.asarray(lines[1].customdata, dtype=object)
     assert clean[0] == "none" and [float(v) for v in clean[3:6]] == [0.0, 0.0, 0.0]
     assert [float(v) for v in noisy[3:7]] == pytest.approx([-0.05, -0.07, -0.04, 0.04])
+
+
+def test_robustness_tests_count_seed_variance_with_seeds(tmp_path) -> None:
+    """With 3 seeds per arm the drop and vs-baseline tests are seed-aware (one-sample for the drop); with one
+    seed they stay question-level and p equals the randomisation test's."""
+    from hybrid_core.analysis import stats
+    from hybrid_core.augment.perturb import noisy_name
+    from hybrid_core.evaluation.evaluate import score_all, summarize
+    from hybrid_core.runs import RunStore
+    from hybrid_core.studies.robustness import robustness_results
+    from tests.conftest import make_toy
+
+    ds, q, c = make_toy(seed=0)
+    store = RunStore(tmp_path)
+    rng = np.random.default_rng(5)
+    noisy = noisy_name("toy", "typos:0.1", 0)
+    arms = {"hybrid": [f"h-s{s}" for s in range(3)], "x-y": [f"y-s{s}" for s in range(3)], "one": ["one-s0"]}
+    for runs in arms.values():
+        for run in runs:
+            shift = rng.normal(0, 0.6, q.shape).astype(np.float32)
+            r = store.create(run, "train", run, {})
+            for name, extra in (("toy", 0.0), (noisy, 0.9)):
+                pq = score_all(ds, q + shift + rng.normal(0, extra + 1e-3, q.shape).astype(np.float32), c)
+                r.save_result(name, pq, summarize(pq, ds))
+    entry = {"name": noisy, "base": "toy", "noise": "typos:0.1", "family": "typos", "level": 0.1, "seed": 0}
+    rob = robustness_results(
+        arms,
+        [{"name": "toy", "sampled": False}],
+        [entry],
+        {"toy": {"all": ["de", "en", "fr"]}},
+        "hybrid",
+        store=store,
+        n_boot=200,
+        n_perm=200,
+    )
+    noisy_rows = rob[rob["noise"] != "none"].set_index(["arm", "kind"])
+    seeded = noisy_rows.loc["x-y"]
+    assert (seeded["drop_test"] == "seeds+questions").all() and (seeded["vs_baseline_test"] == "seeds+questions").all()
+    assert (seeded["drop_se"] > seeded["drop_se_questions"]).all() and np.isfinite(seeded["drop_df"]).all()
+    for _, r in seeded.iterrows():  # the MDE uses the test's df
+        m = int(r["drop_family_size"])
+        assert r["drop_mde"] == pytest.approx(stats.mde(r["drop_se"], m=m, df=r["drop_df"]), rel=1e-9)
+    single = noisy_rows.loc["one"]
+    assert (single["drop_test"] == "questions").all() and (single["drop_p"] == single["drop_p_questions"]).all()
+    assert np.isinf(single["drop_df"]).all()
+    # the vs-baseline test of a 1-seed arm against a 3-seed baseline stays question-level
+    assert (single["vs_baseline_test"] == "questions").all()
