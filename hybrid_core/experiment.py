@@ -68,6 +68,28 @@ class ExperimentConfig:
         return dataclasses.replace(self.train, sampler=arm.sampler, alpha=arm.alpha if arm.sampler == "hybrid" else 0.0)
 
 
+def with_overrides(
+    cfg: ExperimentConfig,
+    train_overrides: dict | None = None,
+    eval_max_questions: int | None = None,
+    precision: str | None = None,
+) -> ExperimentConfig:
+    """``cfg`` with command-line evaluation overrides (``eval_max_questions`` 0 = whole sets), its description
+    extended by what changed: a preset's description speaks of the preset, and a table must not claim a sample
+    it did not use. ``train_overrides`` (already applied by :func:`experiment_config`) are named too."""
+    changed = [f"{k} {v}" for k, v in (train_overrides or {}).items()]
+    if eval_max_questions is not None:
+        cfg = dataclasses.replace(cfg, eval_max_questions=eval_max_questions or None)
+        changed.append(f"a {eval_max_questions}-question sample" if eval_max_questions else "whole sets")
+    if precision is not None:
+        cfg = dataclasses.replace(cfg, eval_precision=precision)
+        changed.append(f"{precision} encoding")
+    if not changed:
+        return cfg
+    note = f"Changed on the command line: {', '.join(changed)} (the note below the table is authoritative)."
+    return dataclasses.replace(cfg, description=f"{cfg.description} {note}".strip())
+
+
 def load_preset(name_or_path: str) -> dict:
     """A preset by name (``quick``, ``paper``) or a path to a JSON file of the same shape."""
     path = Path(name_or_path)

@@ -115,18 +115,13 @@ def cmd_train(args) -> None:
 
 
 def cmd_experiment(args) -> None:
-    from hybrid_core.experiment import experiment_config, run_experiment
+    from hybrid_core.experiment import experiment_config, run_experiment, with_overrides
     from hybrid_core.models.encode import set_threads
 
     set_threads()
     overrides = {k: v for k, v in (("steps", args.steps), ("model", args.model)) if v is not None}
     cfg = experiment_config(args.preset, args.name, **overrides)
-    import dataclasses
-
-    if args.eval_max_questions is not None:
-        cfg = dataclasses.replace(cfg, eval_max_questions=args.eval_max_questions or None)
-    if args.precision is not None:
-        cfg = dataclasses.replace(cfg, eval_precision=args.precision)
+    cfg = with_overrides(cfg, overrides, eval_max_questions=args.eval_max_questions, precision=args.precision)
     run_experiment(cfg, data_dir=args.data_dir, runs_dir=args.runs_dir, out_dir=args.out)
 
 

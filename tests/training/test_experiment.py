@@ -142,3 +142,15 @@ def test_leaking_preset_is_refused(tmp_path):
     bad.write_text(json.dumps({"train": {"train_data": "mlqa-r", "train_split": "all"}, "eval_data": ["mlqa-r:test"]}))
     with pytest.raises(HybridIRError, match="leaks its test questions"):
         experiment_config(str(bad))
+
+
+def test_command_line_overrides_are_named_in_the_description(preset) -> None:
+    from hybrid_core.experiment import with_overrides
+
+    cfg = experiment_config(str(preset), "mini")
+    assert with_overrides(cfg) == cfg  # nothing changed: the preset's words stand
+    whole = with_overrides(cfg, {"steps": 7}, eval_max_questions=0, precision="int8")
+    assert whole.eval_max_questions is None and whole.eval_precision == "int8"
+    assert whole.description.startswith(cfg.description)
+    assert "Changed on the command line: steps 7, whole sets, int8 encoding" in whole.description
+    assert "a 20-question sample" in with_overrides(cfg, eval_max_questions=20).description
