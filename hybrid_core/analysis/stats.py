@@ -356,6 +356,16 @@ def seed_average(per_seed_values: np.ndarray) -> np.ndarray:
 
 # --- training-seed variance in the test ----------------------------------------------------------------
 
+
+def satterthwaite(parts: list[tuple[float, float]]) -> tuple[float, float]:
+    """Total variance of independent components ``(variance, degrees of freedom)`` and its Welch-Satterthwaite
+    degrees of freedom ``(sum v)^2 / sum(v^2 / df)``; a part with df <= 0 adds variance only; inf when no part
+    carries any (nothing estimated)."""
+    var = sum(v for v, _ in parts)
+    denom = sum(v**2 / d for v, d in parts if d > 0)
+    return var, (var**2 / denom if denom > 0 else float("inf"))
+
+
 TEST_NAME_SEEDS = (
     "Welch-Satterthwaite t-test whose variance adds each arm's between-seed variance of its macro mean / seeds "
     "to the question-bootstrap variance of the seed-averaged paired difference"
@@ -401,12 +411,8 @@ def seed_aware_difference(
         raise ValueError(f"the seed-aware test needs >= 2 seeds per arm, got {n_seeds_a} and {n_seeds_b}")
     c_q = question.se**2 if np.isfinite(question.se) else 0.0
     c_a, c_b = seed_sd_a**2 / n_seeds_a, seed_sd_b**2 / n_seeds_b
-    var = c_q + c_a + c_b
-    se = float(np.sqrt(var))
-    parts = c_a**2 / (n_seeds_a - 1) + c_b**2 / (n_seeds_b - 1)
-    if c_q > 0 and question.n_questions > 1:
-        parts += c_q**2 / (question.n_questions - 1)
-    df = float(var**2 / parts) if parts > 0 else float("inf")
+    var, df = satterthwaite([(c_q, question.n_questions - 1), (c_a, n_seeds_a - 1), (c_b, n_seeds_b - 1)])
+    se, df = float(np.sqrt(var)), float(df)
     delta = question.delta
     p = float(2 * t.sf(abs(delta) / se, df)) if se > 0 else float(delta == 0)
     half = float(t.ppf((1 + level) / 2, df) * se)
@@ -426,10 +432,8 @@ def seed_aware_mde(
     ``se^2 = se_q^2 + 2 sd^2 / k`` at its Welch-Satterthwaite degrees of freedom (t quantiles)."""
     if n_seeds < 2:
         raise ValueError(f"the seed-aware test needs >= 2 seeds per arm, got {n_seeds}")
-    c_q, c = se_questions**2, seed_sd**2 / n_seeds
-    var = c_q + 2 * c
-    parts = 2 * c**2 / (n_seeds - 1) + (c_q**2 / (n_questions - 1) if n_questions > 1 else 0.0)
-    df = var**2 / parts if parts > 0 else np.inf
+    c = seed_sd**2 / n_seeds
+    var, df = satterthwaite([(se_questions**2, n_questions - 1), (c, n_seeds - 1), (c, n_seeds - 1)])
     return mde(float(np.sqrt(var)), m=m, alpha=alpha, power=power, df=df)
 
 
@@ -464,10 +468,7 @@ def seed_aware_interval(
     n_q = int((~np.isnan(values)).any(axis=(1, 2)).sum())
     out = []
     for j in range(values.shape[2]):
-        c_q, c = se_q[j] ** 2, float(seed_sd[j]) ** 2 / n_seeds
-        var = c_q + c
-        parts = c**2 / (n_seeds - 1) + (c_q**2 / (n_q - 1) if n_q > 1 else 0.0)
-        df = var**2 / parts if parts > 0 else np.inf
+        var, df = satterthwaite([(se_q[j] ** 2, n_q - 1), (float(seed_sd[j]) ** 2 / n_seeds, n_seeds - 1)])
         half = float(t.ppf((1 + level) / 2, df) * np.sqrt(var)) if np.isfinite(var) else np.nan
         out.append(Interval(float(point[j]), float(point[j]) - half, float(point[j]) + half))
     return out
