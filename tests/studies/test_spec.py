@@ -127,7 +127,9 @@ def test_shipped_studies_parse_at_every_size() -> None:
             assert spec.size == size and spec.baseline in [a.label for a in spec.arms]
     sweep = load_study("alpha-sweep", "medium")
     assert [a.axis for a in sweep.arms if a.series == "hybrid"] == [0.0, 0.25, 0.5, 0.75, 1.0]
-    assert sweep.max_questions is None  # medium evaluates whole sets
+    # medium spends its budget on seeds: a 200-question XQuAD-R sample (paper-table's medium evaluates whole sets)
+    assert sweep.max_questions == 200 and sweep.eval_data == ("xquad-r",)
+    assert load_study("paper-table", "medium").max_questions is None
     noise = load_study("noise-robustness", "medium")
     assert (
         noise.noise == ("typos:0.05", "typos:0.1", "typos:0.2", "casing:1,diacritics:1") and noise.max_questions is None
