@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hybrid_core.cli.common import add_precision, add_runs_dir, positive_int
+from hybrid_core.cli.common import add_precision, add_runs_dir, non_negative_int, positive_int
 from hybrid_core.studies.spec import shipped_studies
 
 
@@ -21,6 +21,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--data-dir", help="folder holding xquad-r/ and mlqa-r/ (default: $HYBRID_IR_DATA or ./data)")
     sp.add_argument("--out", help="studies folder (default: $HYBRID_IR_STUDIES or cache/studies)")
     add_precision(sp, None, "; overrides the file's eval.precision; int8 tables go to <size>-int8/")
+    sp.add_argument(
+        "--seeds",
+        nargs="+",
+        type=non_negative_int,
+        help="train / analyse these seeds instead of the size's (finished runs are reused; tables go to "
+        "<size>-seeds0-1/), e.g. to read a study before its last seed is done, or to add seeds",
+    )
     sp.add_argument("--n-boot", type=positive_int, default=None, help="bootstrap resamples (default 1000)")
     sp.add_argument("--progress", action="store_true", help="show progress bars")
     add_runs_dir(sp)
@@ -41,6 +48,8 @@ def _study(args) -> None:
         import dataclasses
 
         spec = dataclasses.replace(spec, precision=args.precision)
+    if args.seeds:
+        spec = spec.with_seeds(args.seeds)
     run_study(
         spec,
         runs_dir=args.runs_dir,

@@ -77,6 +77,8 @@ class Plan:
     noisy: list[dict] = field(default_factory=list)  # name, base, noise, family, level, seed, queries
     dictionaries: dict = field(default_factory=dict)  # folder, pairs to induce, texts to encode
     dapt: list[dict] = field(default_factory=list)  # DAPT stages: folder, steps, batch size, done steps, source
+    seeds: list[int] = field(default_factory=list)  # the training seeds of this plan
+    size_seeds: list[int] | None = None  # the size's own seeds when --seeds chose others
 
     @property
     def eval_names(self) -> list[str]:
@@ -397,6 +399,8 @@ def build_plan(spec: StudySpec, *, runs_dir=None, data_dir=None, datasets=None, 
         noisy=noisy_info(noisy),
     )
     plan.dapt = dapt_stages(spec)
+    plan.seeds = list(spec.seeds)
+    plan.size_seeds = list(spec.size_seeds) if spec.size_seeds is not None else None
     if spec.dictionaries is not None:
         from hybrid_core.studies import dictionaries
 

@@ -31,8 +31,9 @@ from hybrid_core.studies.spec import StudyError, StudySpec
 
 
 def study_folder(spec: StudySpec, out_root=None) -> Path:
-    """``<studies>/<name>/<size>/``; ``<size>-int8`` when the study encodes in int8 (the fp32 tables stay)."""
-    return studies_dir(out_root) / spec.name / with_precision(spec.size, spec.precision)
+    """``<studies>/<name>/<size>/``; ``<size>-int8`` when the study encodes in int8 (the fp32 tables stay);
+    ``<size>-seeds0-1`` when ``--seeds`` chose other seeds than the size's (:meth:`StudySpec.with_seeds`)."""
+    return studies_dir(out_root) / spec.name / with_precision(spec.folder_name, spec.precision)
 
 
 def _write_status(folder: Path, **fields) -> None:

@@ -178,6 +178,25 @@ class StudySpec:
     noise: tuple[str, ...] = ()  # noise specs: every cell is also evaluated on queries perturbed so
     noise_seed: int = 0  # seed of the query noise
     dictionaries: dict | None = None  # [dictionaries]: how "@induced" dictionaries are made (studies.dictionaries)
+    size_seeds: tuple[int, ...] | None = None  # the size's own seeds when ``with_seeds`` replaced them
+
+    def with_seeds(self, seeds) -> StudySpec:
+        """The study over other training ``seeds`` (the command line's ``--seeds``): same run names, so every finished
+        run is reused; its tables go to their own folder (:attr:`folder_name`) and say which seeds they hold."""
+        seeds = list(seeds)
+        if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
+            raise StudyError(f"{self.path}: --seeds must be integers >= 0, got {seeds!r}")
+        if len(set(seeds)) != len(seeds):
+            raise StudyError(f"{self.path}: --seeds repeats a seed: {seeds!r}")
+        own = self.size_seeds or self.seeds
+        if tuple(seeds) == own:
+            return dataclasses.replace(self, seeds=own, size_seeds=None)
+        return dataclasses.replace(self, seeds=tuple(seeds), size_seeds=own)
+
+    @property
+    def folder_name(self) -> str:
+        """``<size>``, or ``<size>-seeds0-1`` when the seeds are not the size's own."""
+        return self.size if self.size_seeds is None else f"{self.size}-seeds{'-'.join(map(str, self.seeds))}"
 
     def train_config(self, arm: Arm, seed: int):
         """The TrainConfig of ``arm`` at ``seed`` (not for merge arms)."""

@@ -362,6 +362,9 @@ def footnote(tidy: pd.DataFrame, dataset: str, slice_name: str, baseline: str, c
     else:
         parts.append(f"Whole set: {ds.get('questions', '?')} questions of {ds.get('spec', dataset)}.")
     parts.append(f"Slice {slice_name}: {slicing.describe(slice_name, langs)}.")
+    if plan.get("size_seeds") is not None:
+        chosen, own = (", ".join(map(str, plan[k])) for k in ("seeds", "size_seeds"))
+        parts.append(f"Training seeds {chosen}, chosen on the command line (--seeds); this size defines {own}.")
     note = dapt_note(plan)
     if note:
         parts.append(note)

@@ -92,6 +92,34 @@ def test_study_end_to_end_then_rerun_skips_everything(tiny_study, tmp_path, synt
     pd.testing.assert_frame_equal(read_results(folder), tidy)
 
 
+def test_seeds_override_reuses_runs_and_writes_its_own_labelled_tables(tiny_study, tmp_path) -> None:
+    """``--seeds``: a study read over other seeds than its size's trains only the missing seeds, shares the run names
+    (so the size's own run reuses them), and keeps its tables apart, saying which seeds they hold."""
+    spec = load_study(tiny_study, "quick")
+    runs, out = tmp_path / "runs", tmp_path / "studies"
+    two = spec.with_seeds([0, 1])
+    assert two.folder_name == "quick-seeds0-1" and two.size_seeds == (0,) and two.seeds == (0, 1)
+    assert two.run_name(two.arm("x-y"), 1) == "tiny-quick-x-y-s1"  # the size's own naming: runs are shared
+    assert two.with_seeds([0]).folder_name == "quick" and two.with_seeds([0]).size_seeds is None
+    _, folder = run_study(two, runs_dir=runs, out_root=out, n_boot=50, n_perm=50, log=lambda *a: None)
+    assert folder == out / "tiny" / "quick-seeds0-1"
+    report = (folder / "report.md").read_text()
+    assert "Training seeds 0, 1, chosen on the command line (--seeds); this size defines 0." in report
+    tidy = read_results(folder)
+    assert set(tidy.loc[tidy["arm"] != "base", "n_seeds"]) == {2}
+    logs: list[str] = []
+    _, own = run_study(spec, runs_dir=runs, out_root=out, n_boot=50, n_perm=50, log=logs.append)
+    assert own == out / "tiny" / "quick" and "evaluating on" not in "\n".join(logs)  # seed 0 was trained above
+    assert "chosen on the command line" not in (own / "report.md").read_text()
+    assert set(read_results(own).loc[lambda t: t["arm"] != "base", "n_seeds"]) == {1}
+
+
+@pytest.mark.parametrize("seeds, message", [(["0", "0"], "repeats a seed"), (["-1"], "expected an integer >= 0")])
+def test_seeds_override_rejects_bad_seeds_before_anything_runs(tiny_study, seeds, message) -> None:
+    out = run_cli(["study", str(tiny_study), "--dry-run", "--seeds", *seeds])
+    assert out.returncode == 2 and message in out.stderr, out.stderr
+
+
 def _wait(cond, proc, timeout=240.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
