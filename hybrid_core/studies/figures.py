@@ -49,15 +49,16 @@ def curve(
     table, seeded = _recipe_intervals(table)
     fig = sweep_curve(table, axis_name, metric)
     kinds = [k for k in KIND_ORDER if k in set(t["kind"])]
-    for _, r in t[t["series"] != series].drop_duplicates(["arm", "kind"]).iterrows():
-        if r["axis"] == r["axis"] and r["series"] in options:
-            continue  # another curve's arm
+    refs = t[t["series"] != series].drop_duplicates(["arm", "kind"])
+    refs = refs[~((refs["axis"] == refs["axis"]) & refs["series"].isin(options))]  # not another curve's arm
+    sides = {arm: ("top left", "top right")[i % 2] for i, arm in enumerate(dict.fromkeys(refs["arm"]))}
+    for _, r in refs.iterrows():
         color = PALETTE[kinds.index(r["kind"]) % len(PALETTE)] if r["kind"] in kinds else "#555"
         fig.add_hline(
             y=r["value"],
             line={"dash": "dot", "color": color, "width": 1},
             annotation_text=f"{r['arm']} ({r['kind']})",
-            annotation_position="top left",
+            annotation_position=sides[r["arm"]],  # reference arms alternate sides: close lines keep legible labels
             annotation_font_size=10,
         )
     title = (

@@ -93,3 +93,22 @@ def test_curve_band_counts_seeds_when_the_arms_have_them() -> None:
     bars = slice_bars(tidy, "d", kind="multi")
     assert "questions and seeds" in bars.layout.title.text
     assert list(bars.data[0].error_y.arrayminus) == pytest.approx([0.2, 0.2, 0.2])
+
+
+def test_curve_reference_lines_alternate_label_sides_per_arm() -> None:
+    """Arms off the curve (untrained, X-X) are dotted reference lines; their labels alternate sides, so two close
+    references (base and X-X at the same cross mAP) stay legible."""
+    from hybrid_core.studies.figures import curve
+
+    rows = [
+        _row(f"a{a}", "cross", 0.7) | {"series": "hybrid", "axis": a, "n_seeds": 1, "runs": "r"}
+        for a in (0.0, 0.5, 1.0)
+    ]
+    rows += [
+        _row(arm, kind, 0.708) | {"n_seeds": 1, "runs": "r"} for arm in ("base", "x-x") for kind in ("mono", "cross")
+    ]
+    fig = curve(pd.DataFrame(rows), "d", "all")
+    labels = {a.text: a for a in fig.layout.annotations if "(" in a.text}
+    assert set(labels) == {"base (mono)", "base (cross)", "x-x (mono)", "x-x (cross)"}
+    assert labels["base (cross)"].x != labels["x-x (cross)"].x  # same height, opposite sides
+    assert labels["base (mono)"].x == labels["base (cross)"].x  # one side per arm
