@@ -17,7 +17,6 @@ needs it.
 from __future__ import annotations
 
 import importlib
-import json
 import logging
 import os
 import sys
@@ -92,19 +91,18 @@ def cached_scan(scan: Callable[..., list], record: Path, path: list[str] | None 
     never skipped, and an unreadable record only means scanning."""
 
     def scan_once(*args, **kwargs):
+        from hybrid_core.io_utils import read_json, write_json
+
         installed = installed_distributions(path)
         try:
-            if json.loads(record.read_text(encoding="utf-8")).get("installed") == installed:
+            if read_json(record).get("installed") == installed:
                 return []
         except (OSError, ValueError, AttributeError):
             pass
         found = scan(*args, **kwargs)
         if not found:
             try:
-                record.parent.mkdir(parents=True, exist_ok=True)
-                tmp = record.with_name(f".{record.name}.{os.getpid()}")
-                tmp.write_text(json.dumps({"installed": installed}), encoding="utf-8")
-                tmp.replace(record)
+                write_json(record, {"installed": installed})
             except OSError as exc:  # a read-only cache only costs the scan next time
                 log.warning("could not record the component scan in %s: %s", record, exc)
         return found

@@ -127,6 +127,15 @@ class StudyError(HybridIRError):
     """An invalid study file (unknown key, wrong type, impossible value)."""
 
 
+def seeds_problem(seeds) -> str | None:
+    """What is wrong with a list of training seeds (a file's ``seeds`` or ``--seeds``), or None."""
+    if not isinstance(seeds, list) or not seeds or not all(type(s) is int and s >= 0 for s in seeds):
+        return f"must be a non-empty list of integers >= 0, got {seeds!r}"
+    if len(set(seeds)) != len(seeds):
+        return f"repeats a seed: {seeds!r}"
+    return None
+
+
 def _train_fields() -> dict[str, dataclasses.Field]:
     from hybrid_core.training.trainer import TrainConfig
 
@@ -184,10 +193,9 @@ class StudySpec:
         """The study over other training ``seeds`` (the command line's ``--seeds``): same run names, so every finished
         run is reused; its tables go to their own folder (:attr:`folder_name`) and say which seeds they hold."""
         seeds = list(seeds)
-        if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
-            raise StudyError(f"{self.path}: --seeds must be integers >= 0, got {seeds!r}")
-        if len(set(seeds)) != len(seeds):
-            raise StudyError(f"{self.path}: --seeds repeats a seed: {seeds!r}")
+        problem = seeds_problem(seeds)
+        if problem:
+            raise StudyError(f"{self.path}: --seeds {problem}")
         own = self.size_seeds or self.seeds
         if tuple(seeds) == own:
             return dataclasses.replace(self, seeds=own, size_seeds=None)
@@ -340,10 +348,9 @@ def parse_study(raw: dict, path: str = "<study>", size: str | None = None) -> St
 
     seeds_where = source("seeds", "seeds")
     seeds = over.pop("seeds", raw.get("seeds", [0]))
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
-        fail(seeds_where, f"must be a non-empty list of integers >= 0, got {seeds!r}")
-    if len(set(seeds)) != len(seeds):
-        fail(seeds_where, f"repeats a seed: {seeds!r}")
+    problem = seeds_problem(seeds)
+    if problem:
+        fail(seeds_where, problem)
 
     ev = check_keys(raw.get("eval", {}), EVAL_KEYS, "eval")
     eval_where = {k: source(k, f"eval.{k}") for k in EVAL_KEYS}
